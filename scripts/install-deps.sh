@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# install-deps.sh - install the Debian packages modelgov builds and tests with.
+# As root: apt-get installs what is missing. Otherwise: print the one apt-get
+# line to run and stop with exit 1. Nothing else is downloaded, ever.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev
+            libjansson-dev liblapacke-dev libopenblas-dev libfftw3-dev check openssl
+            sqlite3 curl)
+# Optional extras: peers for `make bench` and the browser test. Asked for with
+# MG_DEPS_EXTRA=bench and/or MG_DEPS_EXTRA=browser.
+bench_pkgs=(python3 python3-sklearn python3-pandas python3-torch wrk nginx-light hyperfine)
+browser_pkgs=(chromium nodejs npm)
+
+want=("${build_pkgs[@]}")
+case " ${MG_DEPS_EXTRA:-} " in *" bench "*) want+=("${bench_pkgs[@]}") ;; esac
+case " ${MG_DEPS_EXTRA:-} " in *" browser "*) want+=("${browser_pkgs[@]}") ;; esac
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "modelgov needs these Debian packages; run:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

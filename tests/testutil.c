@@ -1,0 +1,105 @@
+/* testutil.c - shared test helpers: reference data, temp files, running the binary. */
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static void remove_tmpdir(void)
+{
+    char cmd[300];
+    if (tmpdir[0]) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+}
+
+const char *tu_shared(const char *rel)
+{
+    static _Thread_local char path[1024];
+    const char *dir = getenv("MG_SHARED_DIR");
+    struct stat st;
+
+    if (!dir)
+        dir = "../shared";
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    return stat(path, &st) == 0 ? path : NULL;
+}
+
+const char *tu_tmpdir(void)
+{
+    if (!tmpdir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmpdir, sizeof tmpdir, "%s/mgtest.XXXXXX", base ? base : "/tmp");
+        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+        atexit(remove_tmpdir);
+    }
+    return tmpdir;
+}
+
+char *tu_path(const char *name)
+{
+    size_t n = strlen(tu_tmpdir()) + strlen(name) + 2;
+    char *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    snprintf(p, n, "%s/%s", tu_tmpdir(), name);
+    return p;
+}
+
+void tu_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *s;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    s = malloc((size_t)n + 1);
+    if (s) {
+        s[fread(s, 1, (size_t)n, f)] = '\0';
+    }
+    fclose(f);
+    return s;
+}
+
+int tu_run(char **out, char **err, const char *fmt, ...)
+{
+    char args[4096], cmd[8192];
+    char *o = tu_path("run.out"), *e = tu_path("run.err");
+    const char *bin = getenv("MG_BINARY");
+    va_list ap;
+    int st;
+
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", bin ? bin : "modelgov", args, o, e);
+    st = system(cmd);
+    if (out)
+        *out = slurp(o);
+    if (err)
+        *err = slurp(e);
+    free(o);
+    free(e);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
