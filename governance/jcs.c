@@ -212,7 +212,8 @@ static int put_object(mg_buf *out, const json_t *v, int depth)
         m[i].len = key_len;
         m[i++].value = value;
     }
-    qsort(m, n, sizeof *m, member_cmp);
+    if (n)
+        qsort(m, n, sizeof *m, member_cmp);
     if ((rc = mg_buf_putc(out, '{')) < 0)
         goto done;
     for (i = 0; i < n; i++) {
