@@ -10,5 +10,6 @@
 #include "mg_csv.h"
 #include "mg_credit.h"
 #include "mg_dataset.h"
+#include "mg_pipeline.h"
 
 #endif
