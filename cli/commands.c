@@ -103,7 +103,14 @@ static const cli_flag privacy_flags[] = {
 
 static const cli_flag serve_flags[] = {
     {"store", "DIR", "store directory"},
-    {"listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8080)"},
+    {"listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8080; port 0: any free)"},
+    {"threads", "N", "HTTP threads (default 4)"},
+    {"workers", "N", "background job workers: training, reports (default 2)"},
+    {"max-body", "BYTES", "largest JSON request body (default 1048576); past it: 413"},
+    {"max-upload", "BYTES", "largest upload, CSV or artifact (default 1073741824); past it: 413"},
+    {"tls-cert", "PEM", "serve HTTPS with this certificate (with --tls-key)"},
+    {"tls-key", "PEM", "private key of --tls-cert"},
+    {"port-file", "FILE", "write the port listened on here once ready (scripts, tests)"},
     {NULL, NULL, NULL}};
 
 static const cli_flag token_flags[] = {

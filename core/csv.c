@@ -375,41 +375,84 @@ void mg_csv_reader_close(mg_csv_reader *r)
     free(r);
 }
 
-int mg_csv_parse_double(const mg_csv_field *f, double *out)
+/* Exact powers of ten: every one up to 1e22 is a double without rounding. */
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* strtod on a bounded copy, accepting only decimal spellings (no hex, inf, nan). */
+static int parse_slow(const char *s, size_t len, double *out)
 {
-    const char *s = f->ptr, *e = f->ptr + f->len;
-    char *end;
+    char tmp[128], *end;
+    const char *e = s + len;
     double v;
 
     while (s < e && (*s == ' ' || *s == '\t'))
         s++;
     while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
         e--;
-    if (s == e)
+    if (s == e || (size_t)(e - s) >= sizeof tmp)
         return 0;
-    /* fast path: a plain integer of up to 15 digits is exact in a double */
-    {
-        const char *p = s;
-        int neg = 0;
-        long long acc = 0;
-        if (*p == '-' || *p == '+')
-            neg = *p++ == '-';
-        if (p < e && e - p <= 15) {
-            const char *d = p;
-            while (d < e && *d >= '0' && *d <= '9')
-                acc = acc * 10 + (*d++ - '0');
-            if (d == e) {
-                *out = neg ? -(double)acc : (double)acc;
-                return 1;
-            }
-        }
-    }
+    for (const char *p = s; p < e; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' || *p == 'e' ||
+              *p == 'E'))
+            return 0;
+    memcpy(tmp, s, (size_t)(e - s));
+    tmp[e - s] = '\0';
     errno = 0;
-    v = strtod(s, &end); /* the field is NUL-terminated, so strtod stops in it */
-    if (end != e || errno == ERANGE || !isfinite(v))
+    v = strtod(tmp, &end);
+    if (end != tmp + (e - s) || errno == ERANGE || !isfinite(v))
         return 0;
     *out = v;
     return 1;
+}
+
+int mg_csv_parse_number(const char *s, size_t len, double *out, int *decimals)
+{
+    const char *p = s, *e = s + len;
+    uint64_t m = 0;
+    int neg = 0, sig = 0, frac = 0;
+
+    *decimals = -1;
+    /* Clinger's fast path: at most 15 significant digits and 22 decimals make
+     * m and 10^frac exact doubles, so one division rounds correctly. */
+    if (p < e && *p == '-')
+        neg = *p++ == '-';
+    if (p == e || *p < '0' || *p > '9' || (*p == '0' && p + 1 < e && p[1] >= '0' && p[1] <= '9'))
+        goto slow;
+    for (; p < e && *p >= '0' && *p <= '9'; p++) {
+        m = m * 10 + (uint64_t)(*p - '0');
+        sig += m != 0;
+        if (sig > 15)
+            goto slow;
+    }
+    if (p < e && *p == '.') {
+        if (++p == e)
+            goto slow;
+        for (; p < e && *p >= '0' && *p <= '9'; p++, frac++) {
+            m = m * 10 + (uint64_t)(*p - '0');
+            sig += m != 0;
+            if (sig > 15 || frac >= 22)
+                goto slow;
+        }
+        if (frac == 0)
+            goto slow;
+    }
+    if (p != e)
+        goto slow;
+    *out = frac ? (double)m / pow10_exact[frac] : (double)m;
+    if (neg)
+        *out = -*out;
+    *decimals = frac;
+    return 1;
+slow:
+    return parse_slow(s, len, out);
+}
+
+int mg_csv_parse_double(const mg_csv_field *f, double *out)
+{
+    int decimals;
+    return mg_csv_parse_number(f->ptr, f->len, out, &decimals);
 }
 
 int mg_csv_write_field(mg_buf *b, const char *s, size_t len, char delimiter)

@@ -9,5 +9,7 @@
 #include "mg_sha256.h"
 #include "mg_csv.h"
 #include "mg_credit.h"
+#include "mg_dataset.h"
+#include "mg_pipeline.h"
 
 #endif

@@ -79,6 +79,17 @@ void mg_csv_reader_close(mg_csv_reader *r); /* NULL is a no-op */
 int mg_csv_parse_double(const mg_csv_field *f, double *out);
 
 /*
+ * Parse `len` bytes at `s` as a finite decimal number (leading/trailing
+ * spaces allowed; no hex, inf or nan; at most 127 characters). Returns 1 and
+ * sets *out (correctly rounded, as strtod), or 0 when it is not a number.
+ * *decimals is the number of fraction digits when the text is the plain
+ * spelling that printf("%.*f", *decimals, *out) gives back byte for byte
+ * (optional '-', no leading zero, at most 15 significant digits), else -1.
+ * Cannot fail.
+ */
+int mg_csv_parse_number(const char *s, size_t len, double *out, int *decimals);
+
+/*
  * Write `s` as one CSV field into `b` (quoted only when it must be).
  * Errors: MG_ENOMEM, MG_ETOOBIG.
  */

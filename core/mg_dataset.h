@@ -67,6 +67,12 @@ const char *mg_dataset_col_level(const mg_dataset *ds, size_t col, size_t level)
 long mg_dataset_col_level_find(const mg_dataset *ds, size_t col, const char *value);
 
 /*
+ * True when `len` bytes at `s` are one of the default missing tokens: the
+ * empty field, "?", "NA", and "NaN" or "null" in any case. Cannot fail.
+ */
+int mg_dataset_missing_token(const char *s, size_t len);
+
+/*
  * A new data set of rows[0..n) of `ds` (same columns, levels and sha256).
  * Errors: MG_EINVAL (a row index out of range), MG_ENOMEM.
  */

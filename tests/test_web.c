@@ -1,0 +1,252 @@
+/* test_web.c - the HTTP server core: routing, errors, limits, OpenAPI, TLS, shutdown. */
+#define _POSIX_C_SOURCE 200809L
+#include "mg_core.h"
+#include "mg_web.h"
+#include "http_client.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static mg_server *srv;
+static char base[128];
+
+static void start_server(const char *cert, const char *key)
+{
+    mg_server_options o = MG_SERVER_OPTIONS_INIT;
+    char *store = tu_path("store");
+
+    mkdir(store, 0700);
+    o.store_dir = store;
+    o.listen = "127.0.0.1:0";
+    o.http_threads = 2;
+    o.max_json = 4096;
+    o.tls_cert = cert;
+    o.tls_key = key;
+    ck_assert_msg(mg_server_start(&srv, &o) == MG_OK, "start: %s", mg_error_last());
+    snprintf(base, sizeof base, "%s", mg_server_url(srv));
+    free(store);
+}
+
+static void setup(void)
+{
+    start_server(NULL, NULL);
+}
+
+static void teardown(void)
+{
+    mg_server_shutdown(srv);
+    srv = NULL;
+}
+
+/* One request; returns the status, the body parsed as JSON in *j (may be NULL). */
+static unsigned call(json_t **j, const char *method, const char *path, const char *const *headers,
+                     const char *body)
+{
+    web_http_response r = WEB_HTTP_RESPONSE_INIT;
+    web_http_options o = {0};
+    char url[512];
+    unsigned status;
+
+    snprintf(url, sizeof url, "%s%s", base, path);
+    o.headers = headers;
+    o.body = body;
+    o.body_len = body ? strlen(body) : 0;
+    ck_assert_msg(web_http_request(&r, method, url, &o) == MG_OK, "%s", mg_error_last());
+    status = r.status;
+    if (j)
+        *j = r.body.ptr ? json_loads(r.body.ptr, 0, NULL) : NULL;
+    web_http_response_free(&r);
+    return status;
+}
+
+/* The error body has exactly {"error":{"code","message"}}; returns the message (borrowed). */
+static const char *error_message(const json_t *j, const char *code)
+{
+    json_t *e = json_object_get(j, "error");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(json_object_size(j), 1);
+    ck_assert_uint_eq(json_object_size(e), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "code")), code);
+    return json_string_value(json_object_get(e, "message"));
+}
+
+START_TEST(test_web_health_no_auth)
+{
+    json_t *j;
+    ck_assert_uint_eq(call(&j, "GET", "/health", NULL, NULL), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "ok");
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(test_web_unknown_path_404)
+{
+    json_t *j;
+    ck_assert_uint_eq(call(&j, "GET", "/api/v1/nothing", NULL, NULL), 404);
+    ck_assert_ptr_nonnull(strstr(error_message(j, "not_found"), "/api/v1/nothing"));
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(test_web_wrong_method_405_allow)
+{
+    web_http_response r = WEB_HTTP_RESPONSE_INIT;
+    char url[256], allow[64];
+    snprintf(url, sizeof url, "%s/health", base);
+    ck_assert_int_eq(web_http_request(&r, "DELETE", url, NULL), MG_OK);
+    ck_assert_uint_eq(r.status, 405);
+    ck_assert(web_http_header(&r, "Allow", allow, sizeof allow));
+    ck_assert_str_eq(allow, "GET");
+    web_http_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_web_missing_and_malformed_token_401)
+{
+    const char *const basic[] = {"Authorization: Basic dXNlcjpwYXNz", NULL};
+    const char *const unknown[] = {"Authorization: Bearer mg_not_a_real_token", NULL};
+    json_t *j;
+
+    ck_assert_uint_eq(call(&j, "GET", "/metrics", NULL, NULL), 401);
+    ck_assert_ptr_nonnull(strstr(error_message(j, "unauthorized"), "Bearer"));
+    json_decref(j);
+    ck_assert_uint_eq(call(&j, "GET", "/metrics", basic, NULL), 401);
+    ck_assert_ptr_nonnull(strstr(error_message(j, "unauthorized"), "expected 'Bearer"));
+    json_decref(j);
+    ck_assert_uint_eq(call(&j, "GET", "/metrics", unknown, NULL), 401);
+    json_decref(j);
+}
+END_TEST
+
+/* Every route is in the document, and every operation of the document is a route. */
+START_TEST(test_web_openapi_matches_routes)
+{
+    json_t *doc, *paths, *item, *op;
+    const char *path, *method;
+    size_t ops = 0;
+
+    ck_assert_uint_eq(call(&doc, "GET", "/openapi.json", NULL, NULL), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
+    paths = json_object_get(doc, "paths");
+    for (size_t i = 0; i < mg_web_route_count(); i++) {
+        char m[16];
+        size_t k;
+        for (k = 0; mg_web_route_method(i)[k]; k++)
+            m[k] = (char)(mg_web_route_method(i)[k] | 0x20);
+        m[k] = '\0';
+        ck_assert_msg(json_object_get(json_object_get(paths, mg_web_route_pattern(i)), m),
+                      "route %s %s missing from openapi.json", mg_web_route_method(i),
+                      mg_web_route_pattern(i));
+    }
+    json_object_foreach(paths, path, item)
+    {
+        json_object_foreach(item, method, op)
+        {
+            size_t i;
+            for (i = 0; i < mg_web_route_count(); i++)
+                if (strcmp(mg_web_route_pattern(i), path) == 0 &&
+                    strcasecmp(mg_web_route_method(i), method) == 0)
+                    break;
+            ck_assert_msg(i < mg_web_route_count(), "openapi has %s %s, no route does", method,
+                          path);
+            ck_assert_ptr_nonnull(json_object_get(op, "operationId"));
+            ops++;
+        }
+    }
+    ck_assert_uint_eq(ops, mg_web_route_count());
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_web_bad_listen_and_missing_store)
+{
+    mg_server_options o = MG_SERVER_OPTIONS_INIT;
+    mg_server *s = NULL;
+
+    o.store_dir = tu_tmpdir();
+    o.listen = "127.0.0.1:99999";
+    ck_assert_int_eq(mg_server_start(&s, &o), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "port must be 0..65535"));
+    o.listen = "127.0.0.1:0";
+    o.store_dir = "/nonexistent/store";
+    ck_assert_int_eq(mg_server_start(&s, &o), MG_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "/nonexistent/store"));
+    o.store_dir = tu_tmpdir();
+    o.tls_cert = "cert.pem";
+    ck_assert_int_eq(mg_server_start(&s, &o), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "--tls-key"));
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+/* HTTPS with a self-signed certificate made by the openssl command. */
+START_TEST(test_web_tls)
+{
+    char *cert = tu_path("cert.pem"), *key = tu_path("key.pem"), cmd[1024];
+    web_http_response r = WEB_HTTP_RESPONSE_INIT;
+    web_http_options o = {0};
+    char url[256];
+
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -days 1 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null",
+             key, cert);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "SKIP %s: the openssl command could not make a certificate\n", __func__);
+        free(cert);
+        free(key);
+        return;
+    }
+    start_server(cert, key);
+    ck_assert(mg_server_is_tls(srv));
+    ck_assert_ptr_nonnull(strstr(base, "https://"));
+    snprintf(url, sizeof url, "%s/health", base);
+    o.ca_file = cert;
+    ck_assert_msg(web_http_request(&r, "GET", url, &o) == MG_OK, "%s", mg_error_last());
+    ck_assert_uint_eq(r.status, 200);
+    web_http_response_free(&r);
+    /* Without trusting the certificate the handshake fails. */
+    ck_assert_int_eq(web_http_request(&r, "GET", url, NULL), MG_EIO);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "TLS"));
+    web_http_response_free(&r);
+    mg_server_shutdown(srv);
+    srv = NULL;
+    free(cert);
+    free(key);
+}
+END_TEST
+
+static Suite *web_suite(void)
+{
+    Suite *s = suite_create("web");
+    TCase *tc = tcase_create("server");
+    TCase *plain = tcase_create("start");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_web_health_no_auth);
+    tcase_add_test(tc, test_web_unknown_path_404);
+    tcase_add_test(tc, test_web_wrong_method_405_allow);
+    tcase_add_test(tc, test_web_missing_and_malformed_token_401);
+    tcase_add_test(tc, test_web_openapi_matches_routes);
+    suite_add_tcase(s, tc);
+    tcase_add_test(plain, test_web_bad_listen_and_missing_store);
+    tcase_add_test(plain, test_web_tls);
+    suite_add_tcase(s, plain);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(web_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
