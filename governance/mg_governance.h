@@ -136,4 +136,60 @@ int mg_base64_encode(mg_buf *out, const void *data, size_t len);
  */
 int mg_base64_decode(mg_buf *out, const char *text, size_t len);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Ed25519 keys (OpenSSL EVP)                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+#define MG_ED25519_SIG_LEN 64
+#define MG_ED25519_PUBLIC_LEN 32
+
+/*
+ * An Ed25519 key: a pair that signs, or a public key that only verifies.
+ * Its id is the hex SHA-256 of its SubjectPublicKeyInfo DER (RFC 8410), so
+ * `openssl pkey -pubin -in pub.pem -outform DER | sha256sum` prints it.
+ * A key is immutable: sign and verify from several threads at once.
+ */
+typedef struct mg_key mg_key;
+
+/* A fresh key pair. Errors: MG_ERROR (OpenSSL), MG_ENOMEM. Free with mg_key_free(). */
+int mg_key_generate(mg_key **out);
+
+/*
+ * Load a PKCS#8 PEM private key written by mg_key_save(). Refuses a file
+ * others can read. Errors: MG_ENOTFOUND, MG_EPERM (mode not 0600), MG_EPARSE
+ * (not an Ed25519 PEM key), MG_EIO, MG_ENOMEM.
+ */
+int mg_key_load(mg_key **out, const char *path);
+
+/* Write the private key as PKCS#8 PEM, atomically, mode 0600. Errors: MG_EINVAL (public only), MG_EIO. */
+int mg_key_save(const mg_key *k, const char *path);
+
+/* A public key from SubjectPublicKeyInfo PEM text. Errors: MG_EPARSE, MG_ENOMEM. */
+int mg_key_from_public_pem(mg_key **out, const char *pem, size_t len);
+
+/* Append the SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----..."). Errors: MG_ENOMEM. */
+int mg_key_public_pem(mg_buf *out, const mg_key *k);
+
+/* The 32 raw public key bytes (RFC 8032). Errors: MG_ERROR. */
+int mg_key_public_raw(unsigned char out[MG_ED25519_PUBLIC_LEN], const mg_key *k);
+
+/* Hex key id, borrowed while `k` lives. Cannot fail. */
+const char *mg_key_id(const mg_key *k);
+
+/* 1 when `k` can sign. */
+int mg_key_has_private(const mg_key *k);
+
+/*
+ * Ed25519 signature over the raw bytes of `msg` (no pre-hash), the form
+ * `openssl pkeyutl -sign -rawin` makes. Errors: MG_EINVAL (public key only), MG_ERROR.
+ */
+int mg_key_sign(unsigned char sig[MG_ED25519_SIG_LEN], const mg_key *k, const void *msg,
+                size_t len);
+
+/* MG_OK when `sig` is k's signature over `msg`; MG_EVERIFY otherwise (naming the key id). */
+int mg_key_verify(const mg_key *k, const void *msg, size_t len,
+                  const unsigned char sig[MG_ED25519_SIG_LEN]);
+
+void mg_key_free(mg_key *k); /* NULL is a no-op */
+
 #endif

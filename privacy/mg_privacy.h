@@ -137,4 +137,86 @@ int mg_privacy_noise_calibrate(double *sigma, double *eps, double target_eps, do
 int mg_privacy_epsilon(double *eps, double *best_order, const mg_privacy_event *events, size_t n,
                        double delta, mg_privacy_accountant acc);
 
+/* ---- Privacy ledger per data set (privacy/ledger.c) ---- */
+
+/*
+ * The privacy spent on each data set, keyed by the SHA-256 of its bytes,
+ * across every training run that used it. A DP run adds its RDP curve (the
+ * per-order RDP at Opacus's default orders times its steps): RDP composes by
+ * addition, so the data set's epsilon is the conversion of the summed curve.
+ * A non-private run makes the data set's budget unbounded for good. The
+ * ledger is what governance shows and gates on; it round-trips through JSON.
+ * Not thread-safe: one writer at a time.
+ */
+typedef struct mg_privacy_ledger mg_privacy_ledger;
+
+/* Longest run id, in bytes. */
+#define MG_PRIVACY_RUN_ID_MAX 127
+
+/* An empty ledger. Errors: MG_ENOMEM. Free with mg_privacy_ledger_free(). */
+int mg_privacy_ledger_create(mg_privacy_ledger **out);
+
+void mg_privacy_ledger_free(mg_privacy_ledger *l); /* NULL is a no-op */
+
+/*
+ * Record a DP run `run_id` on data set `sha256` (64 lower-case hex digits):
+ * its event and the delta it reported at. The run's RDP curve is computed
+ * and stored. Errors: MG_EINVAL (bad digest, id, event or delta),
+ * MG_EEXISTS (the run is already on this data set), MG_ENOMEM.
+ */
+int mg_privacy_ledger_add_dp(mg_privacy_ledger *l, const char *sha256, const char *run_id,
+                             const mg_privacy_event *ev, double delta);
+
+/*
+ * Record a non-private run on data set `sha256`: its budget becomes
+ * unbounded. Errors: MG_EINVAL, MG_EEXISTS, MG_ENOMEM as above.
+ */
+int mg_privacy_ledger_add_nonprivate(mg_privacy_ledger *l, const char *sha256, const char *run_id);
+
+/* What one data set has spent. */
+typedef struct mg_privacy_spend {
+    double epsilon;    /* RDP composition over its runs; +inf when unbounded; 0 when none */
+    double best_order; /* the order the conversion chose (0 without DP runs) */
+    int unbounded;     /* 1 when a non-private run used the data */
+    size_t runs;       /* runs recorded, private or not */
+    size_t dp_runs;
+} mg_privacy_spend;
+
+/*
+ * The spend of data set `sha256` at `delta`, as if the run `planned` (may be
+ * NULL) were added too: the check before a run that must stay under a
+ * budget. A data set the ledger has never seen has spent nothing.
+ * Errors: MG_EINVAL (bad digest, delta or planned event).
+ */
+int mg_privacy_ledger_spend(mg_privacy_spend *out, const mg_privacy_ledger *l, const char *sha256,
+                            double delta, const mg_privacy_event *planned);
+
+/*
+ * The same data set's epsilon by the PRV accountant (default error
+ * parameters), composing its DP runs' events: tighter than the RDP figure.
+ * +inf when unbounded. Errors: those of mg_privacy_prv_epsilon().
+ */
+int mg_privacy_ledger_spend_prv(double *eps, const mg_privacy_ledger *l, const char *sha256,
+                                double delta);
+
+/* Number of data sets, and the digest of the i-th (borrowed, valid while `l` lives unchanged). */
+size_t mg_privacy_ledger_datasets(const mg_privacy_ledger *l);
+const char *mg_privacy_ledger_dataset(const mg_privacy_ledger *l, size_t i);
+
+/*
+ * The ledger as one JSON document (numbers with 17 significant digits, so it
+ * round-trips exactly): {"format":"modelgov-privacy-ledger/1","orders":[...],
+ * "datasets":[{"sha256":..., "unbounded":..., "runs":[{"run":..., "private":true,
+ * "sample_rate":..., "noise_multiplier":..., "steps":..., "delta":..., "rdp":[...]}]}]}.
+ * *out is malloc'd; the caller frees it. Errors: MG_ENOMEM.
+ */
+int mg_privacy_ledger_to_json(char **out, const mg_privacy_ledger *l);
+
+/*
+ * Read a ledger written by mg_privacy_ledger_to_json(). Errors: MG_EPARSE
+ * naming the field at fault (also for orders other than Opacus's defaults),
+ * MG_ENOMEM.
+ */
+int mg_privacy_ledger_from_json(mg_privacy_ledger **out, const char *text, size_t len);
+
 #endif
