@@ -43,6 +43,10 @@ static const web_route routes[] = {
      WEB_BODY_JSON, webhook_fields, NULL, "events", 201, NULL},
     {"DELETE", V1 "/webhooks/{id}", web_delete_webhook, MG_WEB_ROLE_ADMIN, "Remove a webhook",
      WEB_BODY_NONE, NULL, NULL, "events", 204, NULL},
+    {"GET", "/", web_get_ui_index, MG_WEB_ROLE_NONE, "The reviewer UI (embedded page)",
+     WEB_BODY_NONE, NULL, NULL, "ui", 200, "text/html"},
+    {"GET", "/ui/{file}", web_get_ui_file, MG_WEB_ROLE_NONE, "A file of the reviewer UI",
+     WEB_BODY_NONE, NULL, NULL, "ui", 200, "application/octet-stream"},
 };
 
 const web_route *web_routes(size_t *n)

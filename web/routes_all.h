@@ -22,4 +22,8 @@ int web_get_webhooks(web_reply *rep, web_request *req);
 int web_post_webhook(web_reply *rep, web_request *req);
 int web_delete_webhook(web_reply *rep, web_request *req);
 
+/* route_ui.c */
+int web_get_ui_index(web_reply *rep, web_request *req);
+int web_get_ui_file(web_reply *rep, web_request *req);
+
 #endif
