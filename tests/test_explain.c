@@ -1,6 +1,8 @@
 /* test_explain.c - Shapley values, Kernel SHAP, Linear SHAP and LIME against references. */
 #include "mg_core.h"
+#include "mg_estimator.h"
 #include "mg_explain.h"
+#include "mg_model.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -899,6 +901,226 @@ START_TEST(test_explain_json_shape)
 }
 END_TEST
 
+/* ---- Adult with the core's models --------------------------------------- */
+
+/* The 12 columns the Adult tests train on: the 14 features less fnlwgt and education. */
+static const char *const adult_cols[] = {
+    "age",  "workclass",    "education-num", "marital-status", "occupation",     "relationship",
+    "race", "sex",          "capital-gain",  "capital-loss",   "hours-per-week", "native-country"};
+#define ADULT_COLS 12
+#define ADULT_TRAIN_ROWS 8000
+
+/* Train a binary model of income > 50K on the first ADULT_TRAIN_ROWS rows. */
+static mg_model *adult_train(const mg_dataset *ds, mg_model_type type)
+{
+    mg_model_spec spec = MG_MODEL_SPEC_INIT;
+    mg_train_options to = MG_TRAIN_OPTIONS_INIT;
+    mg_run_config rc = MG_RUN_CONFIG_INIT;
+    const char *classes[] = {"<=50K", ">50K"};
+    size_t hidden[] = {16, 8}, n = ADULT_TRAIN_ROWS, *rows = malloc(n * sizeof(size_t)), w;
+    mg_pipeline *p = NULL;
+    mg_model *m = NULL;
+    mg_estimator *e = NULL;
+    long label = mg_dataset_col_find(ds, "income");
+    const int32_t *codes = mg_dataset_col_codes(ds, (size_t)label);
+    long pos = mg_dataset_col_level_find(ds, (size_t)label, ">50K");
+    double *raw, *X, *y;
+    mg_input in;
+
+    for (size_t i = 0; i < n; i++)
+        rows[i] = i;
+    ck_assert_int_eq(mg_pipeline_fit(&p, ds, rows, n, adult_cols, ADULT_COLS), 0);
+    w = mg_pipeline_width(p);
+    raw = malloc(n * ADULT_COLS * sizeof(double));
+    X = malloc(n * w * sizeof(double));
+    y = malloc(n * sizeof(double));
+    ck_assert_int_eq(mg_pipeline_raw_from_dataset(raw, NULL, p, ds, rows, n), 0);
+    mg_pipeline_transform(p, raw, n, X);
+    for (size_t i = 0; i < n; i++)
+        y[i] = codes[i] == pos ? 1.0 : 0.0;
+    spec.type = type;
+    spec.classes = 2;
+    spec.class_names = classes;
+    spec.label = "income";
+    spec.hidden = hidden;
+    spec.nhidden = type == MG_MODEL_MLP ? 2 : 0;
+    ck_assert_int_eq(mg_model_create(&m, &spec, p), 0);
+    to.epochs = 2;
+    ck_assert_int_eq(mg_estimator_create(&e, m, &rc, &to), 0);
+    in.X = X;
+    in.y = y;
+    in.n = n;
+    ck_assert_int_eq(mg_estimator_train(e, &in, NULL, NULL, 0, 0), 0);
+    m = mg_estimator_release(e);
+    free(rows);
+    free(raw);
+    free(X);
+    free(y);
+    return m;
+}
+
+/* Raw rows [from, from + n) of ds for model m. */
+static double *adult_raw(const mg_model *m, const mg_dataset *ds, size_t from, size_t n)
+{
+    size_t *rows = malloc(n * sizeof(size_t));
+    double *raw = malloc(n * ADULT_COLS * sizeof(double));
+    for (size_t i = 0; i < n; i++)
+        rows[i] = from + i;
+    ck_assert_int_eq(mg_pipeline_raw_from_dataset(raw, NULL, mg_model_pipeline(m), ds, rows, n),
+                     0);
+    free(rows);
+    return raw;
+}
+
+/* The logistic model's margin w·X + b from its own weights: the link-space model. */
+static int margin_predict(void *ctx, const double *raw, size_t n, double *out)
+{
+    const mg_model *m = ctx;
+    const mg_pipeline *p = mg_model_pipeline(m);
+    size_t w = mg_pipeline_width(p);
+    const double *wt;
+    double b, *X = malloc(n * w * sizeof(double));
+    if (!X)
+        return MG_ENOMEM;
+    mg_model_linear_weights(&wt, &b, m);
+    mg_pipeline_transform(p, raw, n, X);
+    for (size_t i = 0; i < n; i++) {
+        double t = b;
+        for (size_t f = 0; f < w; f++)
+            t += wt[f] * X[i * w + f];
+        out[i] = t;
+    }
+    free(X);
+    return 0;
+}
+
+static double max_diff(const double *a, const double *b, size_t n)
+{
+    double worst = 0;
+    for (size_t k = 0; k < n; k++)
+        worst = fmax(worst, fabs(a[k] - b[k]));
+    return worst;
+}
+
+/*
+ * Adult, the core's logistic model: Linear SHAP (closed form, logit space)
+ * equals Kernel SHAP of the margin with 2048 sampled coalitions (an additive
+ * game is fitted exactly by the kernel regression) and, with one background
+ * row, Kernel SHAP of the probability under the logit link.
+ */
+START_TEST(test_explain_adult_logistic_linear_vs_kernel)
+{
+    TU_REQUIRE_SHARED(path, "data/adult/adult_train.csv");
+    mg_dataset *ds = NULL;
+    mg_model *lr;
+    mg_explain_model *em = NULL, *mm = NULL;
+    mg_explain_background *bg = NULL, *one = NULL;
+    mg_explain_result *lin = NULL, *ker = NULL;
+    mg_explain_options o = MG_EXPLAIN_OPTIONS_INIT;
+    double *bgraw, *x, d;
+    const char **names = malloc(ADULT_COLS * sizeof(char *));
+
+    ck_assert_int_eq(mg_dataset_open(&ds, path, NULL), 0);
+    lr = adult_train(ds, MG_MODEL_LOGISTIC);
+    ck_assert_int_eq(mg_explain_model_from_model(&em, lr, 0), 0);
+    ck_assert(mg_explain_model_is_linear(em));
+    ck_assert_str_eq(mg_explain_model_input_name(em, 1), "workclass");
+    ck_assert_int_eq(mg_explain_model_input_type(em, 1), MG_COL_CATEGORICAL);
+    for (size_t i = 0; i < ADULT_COLS; i++)
+        names[i] = adult_cols[i];
+    ck_assert_int_eq(mg_explain_model_create(&mm, margin_predict, lr, ADULT_COLS, 1, names,
+                                             NULL), 0);
+    bgraw = adult_raw(lr, ds, 20000, 50);
+    x = adult_raw(lr, ds, 30000, 20);
+    ck_assert_int_eq(mg_explain_background_create(&bg, bgraw, NULL, 50, ADULT_COLS), 0);
+    ck_assert_int_eq(mg_explain_linear_compute(&lin, em, bg, x, NULL, 20, NULL), 0);
+    o.nsamples = 2048;
+    ck_assert_int_eq(mg_explain_kernel_compute(&ker, mm, bg, x, NULL, 20, &o), 0);
+    d = max_diff(lin->phi, ker->phi, 20 * ADULT_COLS);
+    fprintf(stderr, "Adult logistic: linear vs kernel-shap (margin, 2048 samples): max |diff| "
+                    "%.3g; efficiency gaps %.3g / %.3g\n",
+            d, efficiency_gap(lin), efficiency_gap(ker));
+    ck_assert_double_le(d, 1e-8);
+    ck_assert_double_eq_tol(lin->base_value, ker->base_value, 1e-10);
+    ck_assert_double_le(efficiency_gap(lin), 1e-9);
+    ck_assert_double_le(efficiency_gap(ker), 1e-9);
+    mg_explain_result_free(lin);
+    mg_explain_result_free(ker);
+    lin = ker = NULL;
+    /* one background row: the probability under the logit link is exactly linear */
+    ck_assert_int_eq(mg_explain_background_create(&one, bgraw, NULL, 1, ADULT_COLS), 0);
+    o.link = MG_EXPLAIN_LOGIT;
+    ck_assert_int_eq(mg_explain_linear_compute(&lin, em, one, x, NULL, 20, NULL), 0);
+    ck_assert_int_eq(mg_explain_kernel_compute(&ker, em, one, x, NULL, 20, &o), 0);
+    d = max_diff(lin->phi, ker->phi, 20 * ADULT_COLS);
+    fprintf(stderr, "Adult logistic: linear vs kernel-shap (logit link, 1 background row): "
+                    "max |diff| %.3g\n", d);
+    ck_assert_double_le(d, 1e-8);
+    ck_assert_double_le(efficiency_gap(ker), 1e-9);
+    mg_explain_result_free(lin);
+    mg_explain_result_free(ker);
+    mg_explain_background_free(bg);
+    mg_explain_background_free(one);
+    mg_explain_model_free(em);
+    mg_explain_model_free(mm);
+    mg_model_free(lr);
+    mg_dataset_close(ds);
+    free(bgraw);
+    free(x);
+    free(names);
+}
+END_TEST
+
+/*
+ * Adult, the core's MLP on 12 original columns (categorical one-hot blocks
+ * are single players): Kernel SHAP with 2^12 - 2 samples enumerates and
+ * equals exact Shapley, under both links; efficiency on every row.
+ */
+START_TEST(test_explain_adult_mlp_kernel_equals_exact)
+{
+    TU_REQUIRE_SHARED(path, "data/adult/adult_train.csv");
+    mg_dataset *ds = NULL;
+    mg_model *mlp;
+    mg_explain_model *em = NULL;
+    mg_explain_background *bg = NULL;
+    mg_explain_options o = MG_EXPLAIN_OPTIONS_INIT;
+    double *bgraw, *x;
+
+    ck_assert_int_eq(mg_dataset_open(&ds, path, NULL), 0);
+    mlp = adult_train(ds, MG_MODEL_MLP);
+    ck_assert_int_eq(mg_explain_model_from_model(&em, mlp, 0), 0);
+    ck_assert(!mg_explain_model_is_linear(em));
+    bgraw = adult_raw(mlp, ds, 20000, 30);
+    x = adult_raw(mlp, ds, 30000, 6);
+    ck_assert_int_eq(mg_explain_background_create(&bg, bgraw, NULL, 30, ADULT_COLS), 0);
+    o.nsamples = 4094;
+    for (int link = 0; link < 2; link++) {
+        mg_explain_result *ex = NULL, *ker = NULL;
+        double d;
+        o.link = link ? MG_EXPLAIN_LOGIT : MG_EXPLAIN_IDENTITY;
+        ck_assert_int_eq(mg_explain_exact_compute(&ex, em, bg, x, NULL, 6, &o), 0);
+        ck_assert_int_eq(mg_explain_kernel_compute(&ker, em, bg, x, NULL, 6, &o), 0);
+        d = max_diff(ex->phi, ker->phi, 6 * ADULT_COLS);
+        fprintf(stderr, "Adult MLP (%s): kernel-shap (4094 samples) vs exact: max |diff| %.3g; "
+                        "efficiency gaps %.3g / %.3g; evaluations %zu of %zu nominal (exact)\n",
+                link ? "logit" : "identity", d, efficiency_gap(ex), efficiency_gap(ker),
+                ex->evaluations, ex->nominal_evaluations);
+        ck_assert_double_le(d, 1e-8);
+        ck_assert_double_le(efficiency_gap(ex), 1e-9);
+        ck_assert_double_le(efficiency_gap(ker), 1e-9);
+        ck_assert_double_eq_tol(ex->base_value, ker->base_value, 1e-12);
+        mg_explain_result_free(ex);
+        mg_explain_result_free(ker);
+    }
+    mg_explain_background_free(bg);
+    mg_explain_model_free(em);
+    mg_model_free(mlp);
+    mg_dataset_close(ds);
+    free(bgraw);
+    free(x);
+}
+END_TEST
+
 Suite *explain_suite(void);
 Suite *explain_suite(void)
 {
@@ -922,6 +1144,11 @@ Suite *explain_suite(void)
     tcase_add_test(tc, test_explain_lime_rules_and_fit);
     tcase_add_test(tc, test_explain_lime_top3_like_lime);
     tcase_add_test(tc, test_explain_json_shape);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("adult");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_explain_adult_logistic_linear_vs_kernel);
+    tcase_add_test(tc, test_explain_adult_mlp_kernel_equals_exact);
     suite_add_tcase(s, tc);
     return s;
 }
