@@ -148,6 +148,34 @@ START_TEST(test_web_train_job_progress_and_cancel)
 }
 END_TEST
 
+/* DP-SGD: sigma calibrated for epsilon 3, recorded in the artifact and the summary. */
+START_TEST(test_web_train_dp_target_epsilon)
+{
+    json_t *s = spec("{\"dataset\":\"1\",\"label\":\"approved\",\"positive\":\"yes\","
+                     "\"model\":\"logistic\",\"epochs\":2,\"batch\":120,"
+                     "\"dp\":{\"max_grad_norm\":1.0,\"target_epsilon\":3.0,\"delta\":1e-5}}"),
+           *sum, *dp;
+    char *out = tu_path("dp.mgm");
+    mg_model *m;
+
+    make_data();
+    ck_assert_msg(web_train_run(&sum, s, data_path, data_sha, out, NULL, NULL) == MG_OK, "%s",
+                  mg_error_last());
+    dp = json_object_get(sum, "dp");
+    ck_assert_ptr_nonnull(dp);
+    /* q = 120 / 2400 = 0.05; 2 epochs of floor(1/q) = 20 steps */
+    ck_assert_double_eq_tol(json_number_value(json_object_get(dp, "sample_rate")), 0.05, 1e-12);
+    ck_assert_int_eq(json_integer_value(json_object_get(dp, "steps")), 40);
+    ck_assert_double_le(json_number_value(json_object_get(dp, "epsilon")), 3.0 + 1e-9);
+    ck_assert_int_eq(mg_model_load(&m, out), MG_OK);
+    ck_assert_ptr_nonnull(json_object_get(mg_model_training_const(m), "dp"));
+    mg_model_free(m);
+    json_decref(sum);
+    json_decref(s);
+    free(out);
+}
+END_TEST
+
 /* Reports on a trained version: post-training bias (DI present) and Kernel SHAP. */
 START_TEST(test_web_train_reports)
 {
@@ -215,6 +243,7 @@ int main(void)
     tcase_add_test(tc, test_web_train_bad_specs_name_fields);
     tcase_add_test(tc, test_web_train_job_progress_and_cancel);
     tcase_add_test(tc, test_web_train_reports);
+    tcase_add_test(tc, test_web_train_dp_target_epsilon);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "mg_estimator.h"
 #include "route.h"
 
 struct web_job;
@@ -38,17 +39,14 @@ int web_train_run(json_t **summary, const json_t *spec, const char *data_path,
  * *dp_out (freed by web_train_dp_finish) is NULL without a "dp" spec.
  * Errors: MG_EINVAL (a DP setting, named), MG_ECONFLICT (over budget), MG_ENOMEM.
  */
-struct mg_estimator;
-struct mg_hook;
 typedef struct web_train_dp web_train_dp;
-int web_train_dp_attach(web_train_dp **dp_out, struct mg_estimator *e, struct mg_hook *hooks,
-                        size_t *nh, const json_t *dp, size_t rows, size_t epochs,
-                        const double *prior_rdp);
+int web_train_dp_attach(web_train_dp **dp_out, mg_estimator *e, mg_hook *hooks, size_t *nh,
+                        const json_t *dp, size_t rows, size_t epochs, const double *prior_rdp);
 
 /*
  * After training: record what DP-SGD spent in the model and as summary's
  * "dp" object, then free `dp` (NULL is a no-op). Errors: MG_ENOMEM.
  */
-int web_train_dp_finish(web_train_dp *dp, struct mg_estimator *e, json_t *summary, int ok);
+int web_train_dp_finish(web_train_dp *dp, mg_estimator *e, json_t *summary, int ok);
 
 #endif
