@@ -520,12 +520,175 @@ START_TEST(test_privacy_cli_bad_flags)
 }
 END_TEST
 
+#define SHA_A "aaaa000000000000000000000000000000000000000000000000000000000001"
+#define SHA_B "bbbb000000000000000000000000000000000000000000000000000000000002"
+#define SHA_C "cccc000000000000000000000000000000000000000000000000000000000003"
+
+/*
+ * Two DP runs on data set A compose by RDP: 300 + 700 steps at the same
+ * (q, sigma) spend what one 1000-step run does; data set B's ledger is its own.
+ */
+START_TEST(test_privacy_ledger_composes_runs)
+{
+    mg_privacy_ledger *l;
+    mg_privacy_event r1 = {0.01, 1.1, 300}, r2 = {0.01, 1.1, 700}, whole = {0.01, 1.1, 1000};
+    mg_privacy_event other = {0.02, 2.0, 50};
+    mg_privacy_spend a, b, none, planned;
+    double eps, order, eps_b, order_b;
+
+    ck_assert_int_eq(mg_privacy_ledger_create(&l), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_A, "run-1", &r1, 1e-5), MG_OK);
+    /* Before the second run: the planned spend is what the ledger will say after it. */
+    ck_assert_int_eq(mg_privacy_ledger_spend(&planned, l, SHA_A, 1e-5, &r2), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_A, "run-2", &r2, 1e-5), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_B, "run-3", &other, 1e-6), MG_OK);
+
+    ck_assert_int_eq(mg_privacy_ledger_spend(&a, l, SHA_A, 1e-5, NULL), MG_OK);
+    ck_assert_int_eq(mg_privacy_rdp_epsilon(&eps, &order, &whole, 1, 1e-5), MG_OK);
+    ck_assert_double_eq_tol(a.epsilon, eps, 1e-12 * eps);
+    ck_assert(a.best_order == order);
+    ck_assert(a.runs == 2 && a.dp_runs == 2 && !a.unbounded);
+    ck_assert(planned.epsilon == a.epsilon && planned.best_order == a.best_order);
+
+    ck_assert_int_eq(mg_privacy_ledger_spend(&b, l, SHA_B, 1e-5, NULL), MG_OK);
+    ck_assert_int_eq(mg_privacy_rdp_epsilon(&eps_b, &order_b, &other, 1, 1e-5), MG_OK);
+    ck_assert(b.epsilon == eps_b && b.runs == 1);
+
+    /* A data set never used has spent nothing. */
+    ck_assert_int_eq(mg_privacy_ledger_spend(&none, l, SHA_C, 1e-5, NULL), MG_OK);
+    ck_assert(none.epsilon == 0 && none.runs == 0);
+    ck_assert_uint_eq(mg_privacy_ledger_datasets(l), 2);
+    ck_assert_str_eq(mg_privacy_ledger_dataset(l, 1), SHA_B);
+
+    /* The PRV figure of the same history is tighter. */
+    ck_assert_int_eq(mg_privacy_ledger_spend_prv(&eps, l, SHA_A, 1e-5), MG_OK);
+    ck_assert_double_lt(eps, a.epsilon);
+    ck_assert_double_gt(eps, 0);
+    mg_privacy_ledger_free(l);
+}
+END_TEST
+
+/* One non-private run makes the data set's budget unbounded, and only that data set's. */
+START_TEST(test_privacy_ledger_nonprivate_unbounded)
+{
+    mg_privacy_ledger *l;
+    mg_privacy_event r = {0.01, 1.1, 300};
+    mg_privacy_spend a, b;
+    double prv;
+
+    ck_assert_int_eq(mg_privacy_ledger_create(&l), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_A, "dp", &r, 1e-5), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_B, "dp", &r, 1e-5), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_nonprivate(l, SHA_A, "plain"), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_spend(&a, l, SHA_A, 1e-5, NULL), MG_OK);
+    ck_assert(a.unbounded && isinf(a.epsilon) && a.runs == 2 && a.dp_runs == 1);
+    ck_assert_int_eq(mg_privacy_ledger_spend_prv(&prv, l, SHA_A, 1e-5), MG_OK);
+    ck_assert(isinf(prv));
+    ck_assert_int_eq(mg_privacy_ledger_spend(&b, l, SHA_B, 1e-5, NULL), MG_OK);
+    ck_assert(!b.unbounded && isfinite(b.epsilon));
+    mg_privacy_ledger_free(l);
+}
+END_TEST
+
+START_TEST(test_privacy_ledger_bad_input)
+{
+    mg_privacy_ledger *l;
+    mg_privacy_event r = {0.01, 1.1, 300};
+    mg_privacy_spend sp;
+
+    ck_assert_int_eq(mg_privacy_ledger_create(&l), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, "ABC", "x", &r, 1e-5), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "64 lower-case hex"));
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_A, "", &r, 1e-5), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "run id"));
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_A, "x", &r, 0), MG_EINVAL);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_A, "x", &r, 1e-5), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_nonprivate(l, SHA_A, "x"), MG_EEXISTS);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "run 'x'"));
+    ck_assert_int_eq(mg_privacy_ledger_spend(&sp, l, SHA_A, 2, NULL), MG_EINVAL);
+    mg_privacy_ledger_free(l);
+    mg_privacy_ledger_free(NULL);
+}
+END_TEST
+
+/* The JSON form round-trips exactly: same document, same spend. */
+START_TEST(test_privacy_ledger_json_round_trip)
+{
+    mg_privacy_ledger *l, *back;
+    mg_privacy_event r1 = {256.0 / 60000, 1.1, 14063}, r2 = {0.01, 0.7, 12};
+    mg_privacy_event r3 = {0.5, 0.0, 2}; /* no noise: every order's RDP unbounded */
+    mg_privacy_spend s1, s2;
+    char *text, *again;
+
+    ck_assert_int_eq(mg_privacy_ledger_create(&l), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_A, "mnist", &r1, 1e-5), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_A, "small", &r2, 1e-6), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_nonprivate(l, SHA_B, "plain"), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(l, SHA_B, "open", &r3, 1e-5), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_to_json(&text, l), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_from_json(&back, text, strlen(text)), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_to_json(&again, back), MG_OK);
+    ck_assert_str_eq(text, again);
+    ck_assert_int_eq(mg_privacy_ledger_spend(&s1, l, SHA_A, 1e-5, NULL), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_spend(&s2, back, SHA_A, 1e-5, NULL), MG_OK);
+    ck_assert(s1.epsilon == s2.epsilon && s1.best_order == s2.best_order && s2.runs == 2);
+    ck_assert_int_eq(mg_privacy_ledger_spend(&s2, back, SHA_B, 1e-5, NULL), MG_OK);
+    ck_assert(s2.unbounded);
+    free(text);
+    free(again);
+    mg_privacy_ledger_free(l);
+    mg_privacy_ledger_free(back);
+}
+END_TEST
+
+/* A damaged ledger is refused with the field at fault named. */
+START_TEST(test_privacy_ledger_json_bad)
+{
+    const struct {
+        const char *json, *msg;
+    } cases[] = {
+        {"{\"format\": \"modelgov-privacy-ledger/1\"", "privacy ledger:1:"},
+        {"{\"format\": \"other/1\", \"orders\": [], \"datasets\": []}", "format 'other/1'"},
+        {"{\"format\": \"modelgov-privacy-ledger/1\", \"orders\": [2, 3], \"datasets\": []}",
+         "orders"},
+        {"{\"format\": \"modelgov-privacy-ledger/1\", \"datasets\": []}", "orders"},
+    };
+    mg_privacy_ledger *l = NULL, *good;
+    mg_privacy_event r = {0.01, 1.1, 300};
+    char *text, *p;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_int_eq(mg_privacy_ledger_from_json(&l, cases[i].json, strlen(cases[i].json)),
+                         MG_EPARSE);
+        ck_assert_ptr_null(l);
+        ck_assert_msg(strstr(mg_error_last(), cases[i].msg), "%s", mg_error_last());
+    }
+    /* A valid ledger with one run's steps made negative, then with its run listed twice. */
+    ck_assert_int_eq(mg_privacy_ledger_create(&good), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(good, SHA_A, "r", &r, 1e-5), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_add_dp(good, SHA_A, "s", &r, 1e-5), MG_OK);
+    ck_assert_int_eq(mg_privacy_ledger_to_json(&text, good), MG_OK);
+    ck_assert_ptr_nonnull(p = strstr(text, "\"steps\": 300"));
+    memcpy(p, "\"steps\": -30", 12);
+    ck_assert_int_eq(mg_privacy_ledger_from_json(&l, text, strlen(text)), MG_EPARSE);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "datasets[0].runs[0]"));
+    memcpy(p, "\"steps\": 300", 12);
+    ck_assert_ptr_nonnull(p = strstr(text, "\"run\": \"s\""));
+    p[8] = 'r';
+    ck_assert_int_eq(mg_privacy_ledger_from_json(&l, text, strlen(text)), MG_EPARSE);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "datasets[0].runs[1]"));
+    free(text);
+    mg_privacy_ledger_free(good);
+}
+END_TEST
+
 Suite *privacy_suite(void);
 
 Suite *privacy_suite(void)
 {
     Suite *s = suite_create("privacy");
     TCase *rdp = tcase_create("rdp"), *prv = tcase_create("prv"), *cli = tcase_create("cli");
+    TCase *ledger = tcase_create("ledger");
     tcase_add_test(rdp, test_privacy_orders_are_opacus_defaults);
     tcase_add_test(rdp, test_privacy_rdp_reference_entries);
     tcase_add_test(rdp, test_privacy_rdp_per_step_curves);
@@ -543,6 +706,12 @@ Suite *privacy_suite(void)
     tcase_add_test(prv, test_privacy_prv_composition_of_runs);
     tcase_add_test(prv, test_privacy_prv_bad_input);
     suite_add_tcase(s, prv);
+    tcase_add_test(ledger, test_privacy_ledger_composes_runs);
+    tcase_add_test(ledger, test_privacy_ledger_nonprivate_unbounded);
+    tcase_add_test(ledger, test_privacy_ledger_bad_input);
+    tcase_add_test(ledger, test_privacy_ledger_json_round_trip);
+    tcase_add_test(ledger, test_privacy_ledger_json_bad);
+    suite_add_tcase(s, ledger);
     tcase_add_test(cli, test_privacy_cli_epsilon_json);
     tcase_add_test(cli, test_privacy_cli_noise_json);
     tcase_add_test(cli, test_privacy_cli_bad_flags);
