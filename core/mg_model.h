@@ -187,4 +187,28 @@ struct json_t *mg_model_to_json(const mg_model *m);
 /* Build a model from a .mgm document. Errors: as mg_model_load (MG_EPARSE naming `where`). */
 int mg_model_from_json(mg_model **out, const struct json_t *doc, const char *where);
 
+/*
+ * The distinct non-missing values of column `col` of ds over rows[0..nrows)
+ * (rows NULL = every row), sorted: text in byte order, numbers numerically
+ * (named with the shortest spelling that reads back exactly). With
+ * `positive` (may be NULL) there must be exactly two values and `positive`
+ * is put last, so it becomes class 1. *names is a malloc'd array of malloc'd
+ * strings: free with mg_label_classes_free. Errors: MG_EINVAL (fewer than two
+ * values, "the label 'x' has only one value 'v'"; `positive` absent; more
+ * than two values with `positive`), MG_ENOMEM.
+ */
+int mg_label_classes(char ***names, size_t *n, const mg_dataset *ds, size_t col,
+                     const size_t *rows, size_t nrows, const char *positive);
+void mg_label_classes_free(char **names, size_t n);
+
+/*
+ * Targets of rows[0..n) (rows NULL = every row) of ds for the model: the
+ * class index of each value of column `col` (classifiers) or its number
+ * (regression); NaN for a missing label. Errors: MG_EINVAL (a value that is
+ * none of the model's classes, naming the row and the value; a text label for
+ * a regression model), MG_ENOMEM.
+ */
+int mg_model_targets(double *y, const mg_model *m, const mg_dataset *ds, size_t col,
+                     const size_t *rows, size_t n);
+
 #endif

@@ -419,6 +419,180 @@ START_TEST(test_core_metrics_multiclass_and_regression)
 }
 END_TEST
 
+/* ---- the .mgm artifact ---- */
+
+/* A linear model over x1, x2 written by hand; x1 standardised with mean 1, std 2. */
+static const char *linear_mgm =
+    "{\"format\":\"modelgov-model\",\"format_version\":1,\"type\":\"linear\","
+    "\"label\":{\"column\":\"y\"},"
+    "\"pipeline\":{\"inputs\":[{\"name\":\"x1\",\"type\":\"numeric\",\"mean\":1,\"std\":2},"
+    "{\"name\":\"x2\",\"type\":\"numeric\",\"mean\":0,\"std\":1}]},"
+    "\"network\":{\"layers\":[{\"inputs\":2,\"outputs\":1,\"weights\":[[2,-1]],\"bias\":[0.5]}]}}";
+
+static const char *logistic_mgm =
+    "{\"format\":\"modelgov-model\",\"format_version\":1,\"type\":\"logistic\","
+    "\"label\":{\"column\":\"y\",\"classes\":[\"no\",\"yes\"],\"positive\":\"yes\"},"
+    "\"pipeline\":{\"inputs\":[{\"name\":\"a\",\"type\":\"numeric\",\"mean\":0,\"std\":1},"
+    "{\"name\":\"b\",\"type\":\"numeric\",\"mean\":0,\"std\":1}]},"
+    "\"network\":{\"layers\":[{\"inputs\":2,\"outputs\":1,\"weights\":[[1,1]],\"bias\":[0]}]}}";
+
+static const char *mlp_mgm =
+    "{\"format\":\"modelgov-model\",\"format_version\":1,\"type\":\"mlp\","
+    "\"label\":{\"column\":\"y\"},"
+    "\"pipeline\":{\"inputs\":[{\"name\":\"u\",\"type\":\"numeric\",\"mean\":0,\"std\":1},"
+    "{\"name\":\"v\",\"type\":\"numeric\",\"mean\":0,\"std\":1}]},"
+    "\"network\":{\"activation\":\"relu\",\"layers\":["
+    "{\"inputs\":2,\"outputs\":2,\"weights\":[[1,-1],[0.5,0.5]],\"bias\":[0,-1]},"
+    "{\"inputs\":2,\"outputs\":1,\"weights\":[[2,3]],\"bias\":[1]}]}}";
+
+static mg_model *load_text(const char *name, const char *text)
+{
+    char *path = tu_path(name);
+    mg_model *m;
+
+    tu_write(path, text);
+    ck_assert_msg(mg_model_load(&m, path) == MG_OK, "%s", mg_error_last());
+    free(path);
+    return m;
+}
+
+START_TEST(test_core_model_hand_written_files)
+{
+    mg_model *lin = load_text("lin.mgm", linear_mgm), *log_ = load_text("log.mgm", logistic_mgm);
+    mg_model *mlp = load_text("mlp.mgm", mlp_mgm);
+    double raw[4], out[2];
+
+    /* (x1, x2) = (3, 1): 2 (3 - 1) / 2 - 1 + 0.5 = 1.5; (1, 3): 0 - 3 + 0.5 = -2.5 */
+    raw[0] = 3, raw[1] = 1, raw[2] = 1, raw[3] = 3;
+    ck_assert_int_eq(mg_model_predict_raw(lin, raw, 2, out), MG_OK);
+    ck_assert_double_eq_tol(out[0], 1.5, 1e-15);
+    ck_assert_double_eq_tol(out[1], -2.5, 1e-15);
+    ck_assert_uint_eq(mg_model_classes(lin), 0);
+    /* (0.5, -0.5): z = 0, p = 1/2; (ln 3, 0): p = 3 / (3 + 1) = 3/4 */
+    raw[0] = 0.5, raw[1] = -0.5, raw[2] = log(3.0), raw[3] = 0;
+    ck_assert_int_eq(mg_model_predict_raw(log_, raw, 2, out), MG_OK);
+    ck_assert_double_eq_tol(out[0], 0.5, 1e-15);
+    ck_assert_double_eq_tol(out[1], 0.75, 1e-15);
+    ck_assert_str_eq(mg_model_class_name(log_, 1), "yes");
+    /* (3, 1): h = relu(2, 1) -> 2*2 + 3*1 + 1 = 8; (1, 3): h = relu(-2, 1) = (0, 1) -> 4 */
+    raw[0] = 3, raw[1] = 1, raw[2] = 1, raw[3] = 3;
+    ck_assert_int_eq(mg_model_predict_raw(mlp, raw, 2, out), MG_OK);
+    ck_assert_double_eq_tol(out[0], 8, 1e-15);
+    ck_assert_double_eq_tol(out[1], 4, 1e-15);
+    ck_assert_uint_eq(mg_model_layers(mlp), 2);
+    mg_model_free(lin);
+    mg_model_free(log_);
+    mg_model_free(mlp);
+}
+END_TEST
+
+/* Save, load, predict: the same bits. Weights of a trained-looking model (seeded init). */
+START_TEST(test_core_model_save_load_bit_identical)
+{
+    static const char *const names[3] = {"a", "b", "c"};
+    static const char *const classes[3] = {"red", "green", "blue"};
+    const size_t hidden[] = {6, 5};
+    mg_model_spec sp = MG_MODEL_SPEC_INIT;
+    mg_pipeline *p;
+    mg_model *m, *back;
+    char *path = tu_path("rt.mgm"), *path2 = tu_path("rt2.mgm");
+    double raw[3 * 7], o1[7 * 3], o2[7 * 3];
+    mg_rng r;
+
+    ck_assert_int_eq(mg_pipeline_identity(&p, names, 3), MG_OK);
+    sp.type = MG_MODEL_MLP;
+    sp.classes = 3;
+    sp.class_names = classes;
+    sp.hidden = hidden;
+    sp.nhidden = 2;
+    sp.activation = MG_ACT_TANH;
+    sp.label = "colour";
+    ck_assert_int_eq(mg_model_create(&m, &sp, p), MG_OK);
+    mg_model_init_params(m, 31);
+    json_object_set_new(mg_model_training(m), "dp", json_pack("{s:f}", "epsilon", 1.25));
+    mg_rng_seed(&r, 8);
+    for (size_t i = 0; i < 21; i++)
+        raw[i] = mg_rng_normal(&r) / 3.0;
+    ck_assert_int_eq(mg_model_save(m, path), MG_OK);
+    ck_assert_int_eq(mg_model_load(&back, path), MG_OK);
+    ck_assert_uint_eq(mg_model_params(back), mg_model_params(m));
+    ck_assert(memcmp(mg_model_param_data(back), mg_model_param_data(m),
+                     mg_model_params(m) * sizeof(double)) == 0);
+    ck_assert_int_eq(mg_model_predict_raw(m, raw, 7, o1), MG_OK);
+    ck_assert_int_eq(mg_model_predict_raw(back, raw, 7, o2), MG_OK);
+    ck_assert(memcmp(o1, o2, sizeof o1) == 0);
+    ck_assert_str_eq(mg_model_class_name(back, 2), "blue");
+    ck_assert_str_eq(mg_model_label(back), "colour");
+    ck_assert_int_eq(mg_model_activation(back), MG_ACT_TANH);
+    ck_assert_double_eq(json_real_value(json_object_get(
+                            json_object_get(mg_model_training(back), "dp"), "epsilon")), 1.25);
+    /* Saving the loaded model again writes the same bytes. */
+    ck_assert_int_eq(mg_model_save(back, path2), MG_OK);
+    {
+        char h1[MG_SHA256_HEX], h2[MG_SHA256_HEX];
+        ck_assert_int_eq(mg_sha256_file(h1, path), MG_OK);
+        ck_assert_int_eq(mg_sha256_file(h2, path2), MG_OK);
+        ck_assert_str_eq(h1, h2);
+    }
+    mg_model_free(m);
+    mg_model_free(back);
+    free(path);
+    free(path2);
+}
+END_TEST
+
+/* Damaged or foreign files: MG_EPARSE naming the field; never a crash. */
+START_TEST(test_core_model_load_damaged)
+{
+    static const struct {
+        const char *text, *expect;
+    } cases[] = {
+        {"", "not a modelgov model"},
+        {"[1,2]", "expected a JSON object"},
+        {"{\"format\":\"onnx\"}", "field 'format'"},
+        {"{\"format\":\"modelgov-model\",\"format_version\":9}", "version 9 is not supported"},
+        {"{\"format\":\"modelgov-model\",\"format_version\":1,\"type\":\"forest\"}", "field 'type'"},
+        {"{\"format\":\"modelgov-model\",\"format_version\":1,\"type\":\"linear\"}",
+         "field 'label'"},
+    };
+    char *path = tu_path("bad.mgm");
+    mg_buf b = MG_BUF_INIT;
+    mg_model *m;
+
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tu_write(path, cases[i].text);
+        ck_assert_int_eq(mg_model_load(&m, path), MG_EPARSE);
+        ck_assert_ptr_null(m);
+        ck_assert_msg(strstr(mg_error_last(), cases[i].expect), "case %zu: %s", i,
+                      mg_error_last());
+    }
+    /* One weight short in the hand-written linear model. */
+    mg_buf_puts(&b, linear_mgm);
+    *strstr(b.ptr, ",-1]]") = ' ';
+    memcpy(strstr(b.ptr, " -1]]"), "   ]]", 5);
+    tu_write(path, b.ptr);
+    ck_assert_int_eq(mg_model_load(&m, path), MG_EPARSE);
+    ck_assert_msg(strstr(mg_error_last(), "network.layers[0].weights"), "%s", mg_error_last());
+    /* A pipeline of another width than the first layer. */
+    mg_buf_clear(&b);
+    mg_buf_puts(&b, linear_mgm);
+    memcpy(strstr(b.ptr, "\"inputs\":2,"), "\"inputs\":3,", 11);
+    tu_write(path, b.ptr);
+    ck_assert_int_eq(mg_model_load(&m, path), MG_EPARSE);
+    ck_assert_msg(strstr(mg_error_last(), "network.layers[0]"), "%s", mg_error_last());
+    /* Every truncation of a valid file fails cleanly. */
+    for (size_t cut = 0; cut < strlen(mlp_mgm); cut += 7) {
+        mg_buf_clear(&b);
+        mg_buf_put(&b, mlp_mgm, cut);
+        tu_write(path, b.ptr ? b.ptr : "");
+        ck_assert_int_eq(mg_model_load(&m, path), MG_EPARSE);
+    }
+    ck_assert_int_eq(mg_model_load(&m, "/nonexistent/x.mgm"), MG_ENOTFOUND);
+    mg_buf_free(&b);
+    free(path);
+}
+END_TEST
+
 Suite *core_model_suite(void);
 
 Suite *core_model_suite(void)
@@ -441,6 +615,9 @@ Suite *core_model_suite(void)
     tcase_add_test(tc, test_core_metrics_auc_ties);
     tcase_add_test(tc, test_core_metrics_binary);
     tcase_add_test(tc, test_core_metrics_multiclass_and_regression);
+    tcase_add_test(tc, test_core_model_hand_written_files);
+    tcase_add_test(tc, test_core_model_save_load_bit_identical);
+    tcase_add_test(tc, test_core_model_load_damaged);
     suite_add_tcase(s, tc);
     return s;
 }
