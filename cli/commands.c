@@ -70,16 +70,19 @@ static const cli_flag evaluate_flags[] = {
 static const cli_flag bias_flags[] = {
     {"data", "FILE", "data set (CSV with a header row)"},
     {"label", "COL", "label column"},
-    {"positive", "VALUE", "positive label value(s), comma separated, or >=NUMBER"},
-    {"facet", "COL=V|COL>=N", "sensitive group (repeatable as COL=V1,V2)"},
+    {"positive", "VALUE", "positive label value(s), comma separated, or >=NUMBER (>, <=, <)"},
+    {"facet", "COL=V|COL>=N", "facet d: COL=V1,V2 or COL>=N (>, <=, <); several: 'F1;F2'"},
     {"group", "COL", "group column for CDDL / CDDPL"},
     {"predictions", "P.csv", "predictions file, one row per data row"},
-    {"predicted-column", "C", "predicted label column of the predictions file"},
-    {"score-column", "C", "predicted score column of the predictions file"},
+    {"predicted-column", "C", "predicted label column (default: the first column)"},
+    {"score-column", "C", "score column: positive when score > --probability-threshold"},
+    {"probability-threshold", "P", "threshold on --score-column (default 0.5)"},
     {"model", "M.mgm", "model artifact (for the flip test FT)"},
-    {"metrics", "CI,DPL,...", "metrics to compute (default: all that apply)"},
+    {"metrics", "CI,DPL,...", "metrics to compute, or pre | post (default: all that apply)"},
     {"bootstrap", "N", "95% percentile intervals from N bootstrap samples"},
     {"seed", "S", "bootstrap seed (default 1)"},
+    {"drop-missing", NULL, "leave out rows with a missing facet/label/group/prediction"},
+    {"label-values", NULL, "KL, JS, LP, TVD, KS over the label's values, not positive/negative"},
     {NULL, NULL, NULL}};
 
 static const cli_flag explain_flags[] = {

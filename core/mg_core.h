@@ -11,5 +11,9 @@
 #include "mg_credit.h"
 #include "mg_dataset.h"
 #include "mg_pipeline.h"
+#include "mg_model.h"
+#include "mg_metrics.h"
+#include "mg_optim.h"
+#include "mg_estimator.h"
 
 #endif

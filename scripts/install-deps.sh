@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian packages modelgov builds and tests with.
 # As root: apt-get installs what is missing. Otherwise: print the one apt-get
-# line to run and stop with exit 1. Nothing else is downloaded, ever.
+# line to run and stop with exit 1. Nothing else is downloaded, ever, but the npm
+# linter that MG_DEPS_EXTRA=web asks for (installed here, never at test time).
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev
@@ -11,10 +12,26 @@ build_pkgs=(build-essential cmake pkg-config libsqlite3-dev libssl-dev libmicroh
 # MG_DEPS_EXTRA=bench and/or MG_DEPS_EXTRA=browser.
 bench_pkgs=(python3 python3-sklearn python3-pandas python3-torch wrk nginx-light hyperfine)
 browser_pkgs=(chromium nodejs npm)
+# MG_DEPS_EXTRA=web: Node for the OpenAPI linter (@redocly/cli, from npm, below).
+web_pkgs=(nodejs npm)
 
 want=("${build_pkgs[@]}")
 case " ${MG_DEPS_EXTRA:-} " in *" bench "*) want+=("${bench_pkgs[@]}") ;; esac
 case " ${MG_DEPS_EXTRA:-} " in *" browser "*) want+=("${browser_pkgs[@]}") ;; esac
+if ! command -v npm >/dev/null; then
+    case " ${MG_DEPS_EXTRA:-} " in *" web "*) want+=("${web_pkgs[@]}") ;; esac
+fi
+
+# The OpenAPI linter tests/test_web_openapi.sh runs, installed once here (never at test time).
+install_redocly() {
+    local prefix="${MG_NPM_PREFIX:-$HOME/.cache/modelgov/npm}"
+    [ -x "$prefix/node_modules/.bin/redocly" ] && return 0
+    command -v npm >/dev/null || return 0
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --silent @redocly/cli@2 >/dev/null 2>&1 ||
+        echo "note: could not install @redocly/cli; the OpenAPI lint will be skipped" >&2
+}
+case " ${MG_DEPS_EXTRA:-} " in *" web "*) trap install_redocly EXIT ;; esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -163,6 +163,37 @@ START_TEST(test_web_openapi_matches_routes)
 }
 END_TEST
 
+/* The embedded UI; names with a leading dot or a slash never reach the file table. */
+START_TEST(test_web_ui_assets_and_traversal)
+{
+    web_http_response r = WEB_HTTP_RESPONSE_INIT;
+    char url[256], ctype[64];
+    json_t *j;
+
+    snprintf(url, sizeof url, "%s/", base);
+    ck_assert_int_eq(web_http_request(&r, "GET", url, NULL), MG_OK);
+    ck_assert_uint_eq(r.status, 200);
+    ck_assert(web_http_header(&r, "Content-Type", ctype, sizeof ctype));
+    ck_assert_str_eq(ctype, "text/html; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(r.body.ptr, "/ui/app.js"));
+    web_http_response_free(&r);
+    snprintf(url, sizeof url, "%s/ui/app.js", base);
+    ck_assert_int_eq(web_http_request(&r, "GET", url, NULL), MG_OK);
+    ck_assert_uint_eq(r.status, 200);
+    web_http_response_free(&r);
+    ck_assert_uint_eq(call(&j, "GET", "/ui/..%2f..%2fetc%2fpasswd", NULL, NULL), 404);
+    json_decref(j);
+    ck_assert_uint_eq(call(&j, "GET", "/ui/..", NULL, NULL), 400);
+    ck_assert_ptr_nonnull(strstr(error_message(j, "bad_request"), "may not start with '.'"));
+    json_decref(j);
+    ck_assert_uint_eq(call(&j, "GET", "/ui/%ff%fe", NULL, NULL), 400);
+    ck_assert_ptr_nonnull(strstr(error_message(j, "bad_request"), "0xff"));
+    json_decref(j);
+    ck_assert_uint_eq(call(&j, "GET", "/ui/missing.js", NULL, NULL), 404);
+    json_decref(j);
+}
+END_TEST
+
 START_TEST(test_web_bad_listen_and_missing_store)
 {
     mg_server_options o = MG_SERVER_OPTIONS_INIT;
@@ -233,6 +264,7 @@ static Suite *web_suite(void)
     tcase_add_test(tc, test_web_wrong_method_405_allow);
     tcase_add_test(tc, test_web_missing_and_malformed_token_401);
     tcase_add_test(tc, test_web_openapi_matches_routes);
+    tcase_add_test(tc, test_web_ui_assets_and_traversal);
     suite_add_tcase(s, tc);
     tcase_add_test(plain, test_web_bad_listen_and_missing_store);
     tcase_add_test(plain, test_web_tls);

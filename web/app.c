@@ -9,25 +9,36 @@
 
 int web_app_open(mg_server *s)
 {
+    web_events_options eo = {0};
+    int rc;
+
     if (!(s->app = calloc(1, sizeof *s->app)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->app->started = time(NULL);
     if (!(s->app->openapi = mg_web_openapi_text()))
         return MG_ENOMEM;
+    eo.allow_any_host = s->opt.webhook_allow_any;
+    eo.retry_base_ms = s->opt.webhook_retry_ms;
+    if ((rc = web_events_create(&s->app->events, &eo)) < 0)
+        return rc;
+    if ((rc = web_jobs_create(&s->app->jobs, s->opt.job_workers, s->opt.job_queue, 1, NULL,
+                              NULL)) < 0)
+        return rc;
     return MG_OK;
 }
 
 void web_app_quiesce(mg_server *s)
 {
-    (void)s;
+    if (s && s->app)
+        web_events_close_streams(s->app->events);
 }
 
 void web_app_close(mg_server *s)
 {
-    if (!s)
+    if (!s || !s->app)
         return;
-    if (!s->app)
-        return;
+    web_jobs_free(s->app->jobs, "server shut down");
+    web_events_free(s->app->events);
     free(s->app->openapi);
     free(s->app);
     s->app = NULL;
@@ -41,10 +52,37 @@ int web_app_token_lookup(web_principal *who, mg_server *s, const char *token)
     return mg_error_set(MG_EAUTH, "unknown token");
 }
 
+int web_app_job_get(json_t **out, mg_server *s, int64_t id)
+{
+    return web_jobs_get(out, s->app->jobs, id);
+}
+
 int web_app_metrics_write(mg_buf *b, mg_server *s)
 {
-    return mg_buf_printf(b,
-                         "# HELP modelgov_uptime_seconds Seconds since the server started.\n"
-                         "# TYPE modelgov_uptime_seconds gauge\nmodelgov_uptime_seconds %ld\n",
-                         (long)(time(NULL) - s->app->started));
+    unsigned long counts[WEB_JOB_NSTATES], pub, ok, bad, subs;
+    int rc;
+
+    web_jobs_counts(s->app->jobs, counts);
+    rc = mg_buf_puts(b, "# HELP modelgov_jobs Background jobs in memory by state.\n"
+                        "# TYPE modelgov_jobs gauge\n");
+    for (int i = 0; rc == 0 && i < WEB_JOB_NSTATES; i++)
+        rc = mg_buf_printf(b, "modelgov_jobs{state=\"%s\"} %lu\n",
+                           web_job_state_name((web_job_state)i), counts[i]);
+    web_events_stats(s->app->events, &pub, &ok, &bad, &subs);
+    if (rc == 0)
+        rc = mg_buf_printf(
+            b,
+            "# HELP modelgov_events_published_total Governance events published.\n"
+            "# TYPE modelgov_events_published_total counter\n"
+            "modelgov_events_published_total %lu\n"
+            "# HELP modelgov_webhook_deliveries_total Webhook deliveries by outcome.\n"
+            "# TYPE modelgov_webhook_deliveries_total counter\n"
+            "modelgov_webhook_deliveries_total{outcome=\"succeeded\"} %lu\n"
+            "modelgov_webhook_deliveries_total{outcome=\"failed\"} %lu\n"
+            "# HELP modelgov_event_streams Open Server-Sent Events streams.\n"
+            "# TYPE modelgov_event_streams gauge\nmodelgov_event_streams %lu\n"
+            "# HELP modelgov_uptime_seconds Seconds since the server started.\n"
+            "# TYPE modelgov_uptime_seconds gauge\nmodelgov_uptime_seconds %ld\n",
+            pub, ok, bad, subs, (long)(time(NULL) - s->app->started));
+    return rc;
 }

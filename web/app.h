@@ -2,17 +2,27 @@
 #ifndef WEB_APP_H
 #define WEB_APP_H
 
+#include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
+#include "events.h"
+#include "jobs.h"
 #include "mg_buf.h"
 #include "server.h"
 
 struct web_app {
     time_t started;
     char *openapi; /* the document, built once at start */
+    web_jobs *jobs;
+    web_events *events;
 };
 
-/* Append the application's series (jobs by state, log size) to /metrics. Errors: MG_ENOMEM. */
+/* Append the application's series (jobs by state, events, log size) to /metrics. */
 int web_app_metrics_write(mg_buf *b, mg_server *s);
+
+/* Job `id` as GET /jobs/{id} shows it, from memory or the store. Errors: MG_ENOTFOUND. */
+int web_app_job_get(json_t **out, mg_server *s, int64_t id);
 
 #endif

@@ -82,7 +82,7 @@ static int check_value(const json_t *v, const web_field *f, const char *path)
     if (f->type == WEB_ARRAY) {
         size_t i;
         json_t *item;
-        web_field itemf = {f->name, f->items, 1, NULL, f->sub, WEB_ANY, NULL};
+        web_field itemf = {f->name, f->items, 1, NULL, f->sub, WEB_ANY, f->choices};
         json_array_foreach(v, i, item)
         {
             int rc;

@@ -35,10 +35,11 @@ typedef struct mg_server_options {
     const char *tls_key;
     unsigned timeout_s;    /* idle connection timeout (default 30) */
     unsigned drain_s;      /* at shutdown, wait this long for in-flight requests (default 30) */
-    int webhook_allow_any; /* 0: webhook URLs must be loopback (tests, default); 1: any host */
+    int webhook_allow_any; /* 0: webhook URLs must be loopback (default); 1: any host */
+    unsigned webhook_retry_ms; /* first retry back-off, doubling (default 1000) */
 } mg_server_options;
 
-#define MG_SERVER_OPTIONS_INIT {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0}
+#define MG_SERVER_OPTIONS_INIT {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0}
 
 /*
  * Open the store, mark jobs a previous run left unfinished as failed, and

@@ -52,7 +52,7 @@ static json_t *schema_of_fields(const web_field *fields)
             json_t *e = json_array();
             for (size_t i = 0; f->choices[i]; i++)
                 json_array_append_new(e, json_string(f->choices[i]));
-            json_object_set_new(p, "enum", e);
+            json_object_set_new(f->type == WEB_ARRAY ? json_object_get(p, "items") : p, "enum", e);
         }
         json_object_set_new(props, f->name, p);
         if (f->required)

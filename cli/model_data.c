@@ -1,0 +1,132 @@
+/* model_data.c - reading a CSV for a saved model; the training progress bar. */
+#include "model_data.h"
+#include "cli.h"
+#include "mg_buf.h"
+#include "mg_csv.h"
+#include "mg_error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "col:type,..." for the model's inputs that the file's header has. */
+static int schema_for(mg_buf *schema, const char *path, const mg_pipeline *p)
+{
+    mg_csv_reader *r = NULL;
+    const mg_csv_field *f;
+    size_t nf;
+    int rc;
+
+    if ((rc = mg_csv_reader_open(&r, path, NULL)) < 0)
+        return rc;
+    if ((rc = mg_csv_reader_next(r, &f, &nf)) <= 0) {
+        mg_csv_reader_close(r);
+        return rc; /* 0: empty file, which mg_dataset_open reports */
+    }
+    for (size_t i = 0; i < mg_pipeline_inputs(p); i++) {
+        const char *name = mg_pipeline_input_name(p, i);
+        int present = 0;
+        for (size_t k = 0; k < nf && !present; k++)
+            present = strcmp(f[k].ptr, name) == 0;
+        if (!present || strpbrk(name, ",:"))
+            continue;
+        if ((rc = mg_buf_printf(schema, "%s%s:%s", schema->len ? "," : "", name,
+                                mg_pipeline_input_type(p, i) == MG_COL_NUMERIC ? "numeric"
+                                                                               : "categorical")) < 0)
+            break;
+    }
+    mg_csv_reader_close(r);
+    return rc < 0 ? rc : MG_OK;
+}
+
+int cli_open_for_model(mg_dataset **out, const char *path, const mg_model *m)
+{
+    mg_dataset_options o = MG_DATASET_OPTIONS_INIT;
+    mg_buf schema = MG_BUF_INIT;
+    int rc;
+
+    *out = NULL;
+    if ((rc = schema_for(&schema, path, mg_model_pipeline(m))) < 0)
+        goto done;
+    o.schema = schema.len ? schema.ptr : NULL;
+    rc = mg_dataset_open(out, path, &o);
+done:
+    mg_buf_free(&schema);
+    return rc;
+}
+
+int cli_encode_for_model(double **Xo, double **yo, size_t *n, size_t *dropped, size_t *unknown,
+                         const mg_model *m, const mg_dataset *ds, const char *label)
+{
+    const mg_pipeline *p = mg_model_pipeline(m);
+    size_t rows = mg_dataset_rows(ds), ni = mg_pipeline_inputs(p), w = mg_pipeline_width(p);
+    size_t keep = 0;
+    double *raw = NULL, *X = NULL, *y = NULL;
+    long col = -1;
+    int rc;
+
+    *Xo = NULL;
+    if (yo)
+        *yo = NULL;
+    *n = *dropped = *unknown = 0;
+    if (label && (col = mg_dataset_col_find(ds, label)) < 0)
+        return mg_error_set(MG_ENOTFOUND, "--label: no column '%s' in %s", label,
+                            mg_dataset_name(ds));
+    raw = malloc((rows ? rows : 1) * ni * sizeof *raw);
+    X = malloc((rows ? rows : 1) * w * sizeof *X);
+    y = malloc((rows ? rows : 1) * sizeof *y);
+    if (!raw || !X || !y) {
+        rc = mg_error_set(MG_ENOMEM, "no memory for %zu rows", rows);
+        goto done;
+    }
+    if ((rc = mg_pipeline_raw_from_dataset(raw, unknown, p, ds, NULL, rows)) < 0)
+        goto done;
+    if (label && (rc = mg_model_targets(y, m, ds, (size_t)col, NULL, rows)) < 0)
+        goto done;
+    /* Rows with a missing label cannot be scored: drop them, keeping order. */
+    for (size_t r = 0; r < rows; r++) {
+        if (label && isnan(y[r]))
+            continue;
+        if (keep != r) {
+            memcpy(raw + keep * ni, raw + r * ni, ni * sizeof *raw);
+            y[keep] = y[r];
+        }
+        keep++;
+    }
+    *unknown = mg_pipeline_transform(p, raw, keep, X);
+    *dropped = rows - keep;
+    *n = keep;
+    *Xo = X;
+    X = NULL;
+    if (yo) {
+        *yo = y;
+        y = NULL;
+    }
+done:
+    free(raw);
+    free(X);
+    free(y);
+    return rc;
+}
+
+void cli_progress_bar(void *ud, double fraction, int *cancel)
+{
+    cli_progress *p = ud;
+    int pct = (int)(fraction * 100.0 + 0.5), width = 40, fill = (int)(fraction * width + 0.5);
+
+    (void)cancel;
+    if (pct == p->shown)
+        return;
+    p->shown = pct;
+    fprintf(stderr, "\r%s [%.*s%*s] %3d%%", p->what, fill,
+            "########################################", width - fill, "", pct);
+    fflush(stderr);
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (p->shown >= 0)
+        fputc('\n', stderr);
+    p->shown = -1;
+}

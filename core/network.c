@@ -1,0 +1,345 @@
+/* network.c - batched forward and backward passes of the dense layer stack, on CBLAS. */
+#include "network.h"
+#include "mg_error.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows per pass when predicting, so memory stays bounded for any n. */
+#define PREDICT_CHUNK 4096
+
+int model_scratch_reserve(model_scratch *s, const mg_model *m, size_t rows)
+{
+    size_t total = 0, widest = 0;
+    double *block, **act, *p;
+
+    if (rows <= s->rows && s->act)
+        return MG_OK;
+    if (rows < 1)
+        rows = 1;
+    for (size_t l = 1; l <= m->nlayers; l++) {
+        total += rows * m->sizes[l];
+        if (m->sizes[l] > widest)
+            widest = m->sizes[l];
+    }
+    total += 2 * rows * widest + rows;
+    block = malloc(total * sizeof *block);
+    act = calloc(m->nlayers + 1, sizeof *act);
+    if (!block || !act) {
+        free(block);
+        free(act);
+        return mg_error_set(MG_ENOMEM, "model: no memory for a batch of %zu rows", rows);
+    }
+    model_scratch_free(s);
+    p = block;
+    for (size_t l = 1; l <= m->nlayers; l++) {
+        act[l] = p;
+        p += rows * m->sizes[l];
+    }
+    s->delta[0] = p;
+    s->delta[1] = p + rows * widest;
+    s->ones = p + 2 * rows * widest;
+    for (size_t r = 0; r < rows; r++)
+        s->ones[r] = 1.0;
+    s->act = act;
+    s->block = block;
+    s->rows = rows;
+    return MG_OK;
+}
+
+void model_scratch_free(model_scratch *s)
+{
+    if (!s)
+        return;
+    free(s->block);
+    free(s->act);
+    *s = (model_scratch)MODEL_SCRATCH_INIT;
+}
+
+static void activate(double *a, size_t n, mg_activation f)
+{
+    if (f == MG_ACT_RELU) {
+        for (size_t i = 0; i < n; i++)
+            a[i] = a[i] > 0.0 ? a[i] : 0.0;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            a[i] = tanh(a[i]);
+    }
+}
+
+/* delta *= f'(z), written through the activation a = f(z). */
+static void activate_backward(double *delta, const double *a, size_t n, mg_activation f)
+{
+    if (f == MG_ACT_RELU) {
+        for (size_t i = 0; i < n; i++)
+            delta[i] = a[i] > 0.0 ? delta[i] : 0.0;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            delta[i] *= 1.0 - a[i] * a[i];
+    }
+}
+
+/* Z = A W^T + 1 b^T for every layer; the last layer's Z stays in act[nlayers]. */
+static void forward_layers(model_scratch *s, const mg_model *m, const double *X, size_t B)
+{
+    for (size_t l = 0; l < m->nlayers; l++) {
+        size_t in = m->sizes[l], out = m->sizes[l + 1];
+        const double *A = l == 0 ? X : s->act[l];
+        const double *W = m->params + m->offsets[l], *b = W + out * in;
+        double *Z = s->act[l + 1];
+
+        for (size_t r = 0; r < B; r++)
+            memcpy(Z + r * out, b, out * sizeof *Z);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)out, (int)in, 1.0, A,
+                    (int)in, W, (int)in, 1.0, Z, (int)out);
+        if (l + 1 < m->nlayers)
+            activate(Z, B * out, m->activation);
+    }
+}
+
+static double sigmoid(double z)
+{
+    if (z >= 0)
+        return 1.0 / (1.0 + exp(-z));
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+/* log(1 + e^z) without overflow. */
+static double softplus(double z)
+{
+    return (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
+}
+
+static void head_apply(const mg_model *m, const double *Z, size_t B, double *out)
+{
+    size_t K = m->sizes[m->nlayers];
+
+    if (m->head == HEAD_IDENTITY) {
+        memcpy(out, Z, B * K * sizeof *out);
+    } else if (m->head == HEAD_SIGMOID) {
+        for (size_t r = 0; r < B; r++)
+            out[r] = sigmoid(Z[r]);
+    } else {
+        for (size_t r = 0; r < B; r++) {
+            const double *z = Z + r * K;
+            double *p = out + r * K, mx = z[0], sum = 0;
+            for (size_t k = 1; k < K; k++)
+                mx = z[k] > mx ? z[k] : mx;
+            for (size_t k = 0; k < K; k++)
+                sum += (p[k] = exp(z[k] - mx));
+            for (size_t k = 0; k < K; k++)
+                p[k] /= sum;
+        }
+    }
+}
+
+void model_forward(model_scratch *s, const mg_model *m, const double *X, size_t B, double *out)
+{
+    if (B == 0)
+        return;
+    forward_layers(s, m, X, B);
+    head_apply(m, s->act[m->nlayers], B, out);
+}
+
+/*
+ * Per-example loss and its derivative with respect to the last layer's z:
+ * squared error (z - y)^2 -> 2 (z - y); absolute error |z - y| -> sign;
+ * log loss softplus(z) - y z -> sigmoid(z) - y; cross-entropy
+ * logsumexp(z) - z_y -> softmax(z) - onehot(y).
+ */
+static int head_backward(const mg_model *m, const double *Z, const double *y, size_t B,
+                         double *delta, double *loss, double *loss_sum)
+{
+    size_t K = m->sizes[m->nlayers];
+    double total = 0;
+
+    for (size_t r = 0; r < B; r++) {
+        double l;
+        if (m->head == HEAD_IDENTITY) {
+            double d = Z[r] - y[r];
+            if (m->loss == MG_LOSS_MSE) {
+                l = d * d;
+                delta[r] = 2.0 * d;
+            } else {
+                l = fabs(d);
+                delta[r] = (d > 0) - (d < 0);
+            }
+        } else if (m->head == HEAD_SIGMOID) {
+            l = softplus(Z[r]) - y[r] * Z[r];
+            delta[r] = sigmoid(Z[r]) - y[r];
+        } else {
+            const double *z = Z + r * K;
+            double *d = delta + r * K, mx = z[0], sum = 0, lse;
+            size_t c = (size_t)y[r];
+            if (!(y[r] >= 0) || y[r] != (double)c || c >= K)
+                return mg_error_set(MG_EINVAL, "model: target of row %zu (%g) is not a class"
+                                               " index below %zu", r, y[r], K);
+            for (size_t k = 1; k < K; k++)
+                mx = z[k] > mx ? z[k] : mx;
+            for (size_t k = 0; k < K; k++)
+                sum += exp(z[k] - mx);
+            lse = mx + log(sum);
+            for (size_t k = 0; k < K; k++)
+                d[k] = exp(z[k] - lse);
+            d[c] -= 1.0;
+            l = lse - z[c];
+        }
+        if (loss)
+            loss[r] = l;
+        total += l;
+    }
+    if (loss_sum)
+        *loss_sum = total;
+    return MG_OK;
+}
+
+/* Row b of G gets delta_b a_b^T (the layer's weight gradient) and delta_b (its bias gradient). */
+static void per_example_layer(double *G, size_t P, size_t off, const double *delta,
+                              const double *A, size_t B, size_t in, size_t out)
+{
+    for (size_t b = 0; b < B; b++) {
+        double *g = G + b * P + off;
+        /* A rank-1 product: K = 1, beta = 0 overwrites the slot. */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)out, (int)in, 1, 1.0,
+                    delta + b * out, 1, A + b * in, (int)in, 0.0, g, (int)in);
+        memcpy(g + out * in, delta + b * out, out * sizeof *g);
+    }
+}
+
+int model_backprop(model_scratch *s, const mg_model *m, const double *X, const double *y,
+                   size_t B, double *grad, double *G, double *loss, double *loss_sum)
+{
+    double *cur = s->delta[0], *next = s->delta[1];
+    int rc;
+
+    if (B == 0) {
+        if (grad)
+            memset(grad, 0, m->nparams * sizeof *grad);
+        if (loss_sum)
+            *loss_sum = 0;
+        return MG_OK;
+    }
+    forward_layers(s, m, X, B);
+    if ((rc = head_backward(m, s->act[m->nlayers], y, B, cur, loss, loss_sum)) < 0)
+        return rc;
+    for (size_t l = m->nlayers; l-- > 0;) {
+        size_t in = m->sizes[l], out = m->sizes[l + 1];
+        const double *A = l == 0 ? X : s->act[l];
+        const double *W = m->params + m->offsets[l];
+
+        if (grad) {
+            double *gW = grad + m->offsets[l];
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)B, 1.0,
+                        cur, (int)out, A, (int)in, 0.0, gW, (int)in);
+            cblas_dgemv(CblasRowMajor, CblasTrans, (int)B, (int)out, 1.0, cur, (int)out, s->ones,
+                        1, 0.0, gW + out * in, 1);
+        }
+        if (G)
+            per_example_layer(G, m->nparams, m->offsets[l], cur, A, B, in, out);
+        if (l > 0) {
+            double *t;
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)in, (int)out, 1.0,
+                        cur, (int)out, W, (int)in, 0.0, next, (int)in);
+            activate_backward(next, s->act[l], B * in, m->activation);
+            t = cur;
+            cur = next;
+            next = t;
+        }
+    }
+    return MG_OK;
+}
+
+/* One-shot passes with their own scratch, in chunks of PREDICT_CHUNK rows. */
+static int backprop_once(const mg_model *m, const double *X, const double *y, size_t B,
+                         double *grad, double *G, double *loss, double *loss_sum)
+{
+    model_scratch s = MODEL_SCRATCH_INIT;
+    int rc;
+
+    if ((rc = model_scratch_reserve(&s, m, B)) == MG_OK)
+        rc = model_backprop(&s, m, X, y, B, grad, G, loss, loss_sum);
+    model_scratch_free(&s);
+    return rc;
+}
+
+int mg_model_per_example_grads(const mg_model *m, const double *X, const double *y, size_t B,
+                               double *G, double *loss)
+{
+    return backprop_once(m, X, y, B, NULL, G, loss, NULL);
+}
+
+int mg_model_batch_grad(double *grad, double *loss_sum, const mg_model *m, const double *X,
+                        const double *y, size_t B)
+{
+    return backprop_once(m, X, y, B, grad, NULL, NULL, loss_sum);
+}
+
+int mg_model_loss(double *loss_sum, const mg_model *m, const double *X, const double *y,
+                  size_t n)
+{
+    model_scratch s = MODEL_SCRATCH_INIT;
+    size_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK;
+    double *delta = NULL;
+    int rc;
+
+    *loss_sum = 0;
+    if ((rc = model_scratch_reserve(&s, m, chunk)) < 0)
+        return rc;
+    for (size_t r = 0; r < n; r += chunk) {
+        size_t B = n - r < chunk ? n - r : chunk;
+        double part;
+        forward_layers(&s, m, X + r * m->inputs, B);
+        delta = s.delta[0];
+        if ((rc = head_backward(m, s.act[m->nlayers], y + r, B, delta, NULL, &part)) < 0)
+            break;
+        *loss_sum += part;
+    }
+    model_scratch_free(&s);
+    return rc;
+}
+
+int mg_model_predict_encoded(const mg_model *m, const double *X, size_t n, double *out)
+{
+    model_scratch s = MODEL_SCRATCH_INIT;
+    size_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK, K = mg_model_outputs(m);
+    int rc;
+
+    if ((rc = model_scratch_reserve(&s, m, chunk)) < 0)
+        return rc;
+    for (size_t r = 0; r < n; r += chunk) {
+        size_t B = n - r < chunk ? n - r : chunk;
+        model_forward(&s, m, X + r * m->inputs, B, out + r * K);
+    }
+    model_scratch_free(&s);
+    return MG_OK;
+}
+
+int mg_model_predict_raw(const mg_model *m, const double *raw, size_t n, double *out)
+{
+    model_scratch s = MODEL_SCRATCH_INIT;
+    size_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK, K = mg_model_outputs(m), ninputs;
+    double *X = NULL;
+    int rc;
+
+    if (!m->pipeline)
+        return mg_error_set(MG_EINVAL, "model: no pipeline; predict from encoded rows");
+    ninputs = mg_pipeline_inputs(m->pipeline);
+    if ((rc = model_scratch_reserve(&s, m, chunk)) < 0)
+        return rc;
+    if (!(X = malloc((chunk ? chunk : 1) * m->inputs * sizeof *X))) {
+        rc = mg_error_set(MG_ENOMEM, "model: no memory to encode %zu rows", chunk);
+        goto done;
+    }
+    for (size_t r = 0; r < n; r += chunk) {
+        size_t B = n - r < chunk ? n - r : chunk;
+        mg_pipeline_transform(m->pipeline, raw + r * ninputs, B, X);
+        model_forward(&s, m, X, B, out + r * K);
+    }
+done:
+    free(X);
+    model_scratch_free(&s);
+    return rc;
+}

@@ -1,0 +1,70 @@
+/* network.h - inside of mg_model: the layer stack and batched forward/backward passes. */
+#ifndef NETWORK_H
+#define NETWORK_H
+
+#include <stddef.h>
+
+#include "mg_model.h"
+
+struct json_t;
+
+typedef enum model_head { HEAD_IDENTITY = 0, HEAD_SIGMOID = 1, HEAD_SOFTMAX = 2 } model_head;
+
+struct mg_model {
+    mg_model_type type;
+    mg_pipeline *pipeline; /* NULL: encoded rows only */
+    size_t inputs;         /* encoded width */
+    char *label;
+    size_t classes;
+    char **class_names;
+    model_head head;
+    mg_regression_loss loss;
+    mg_activation activation;
+    size_t nlayers;
+    size_t *sizes;   /* nlayers + 1 widths: sizes[0] = inputs */
+    size_t *offsets; /* W of layer l at params + offsets[l]; its b right after W */
+    size_t nparams;
+    double *params;
+    struct json_t *training, *metrics, *curves;
+    char data_sha256[65];
+};
+
+/*
+ * Reusable buffers for passes over up to `rows` rows: activations of every
+ * layer and two delta buffers. The estimator keeps one for a whole run; the
+ * public one-shot functions make their own (so `const mg_model` stays safe to
+ * share between threads).
+ */
+typedef struct model_scratch {
+    size_t rows;
+    double **act; /* act[1..nlayers]: rows x sizes[l]; act[0] is the input */
+    double *delta[2];
+    double *ones;
+    double *block; /* everything above, one allocation */
+} model_scratch;
+
+#define MODEL_SCRATCH_INIT {0, NULL, {NULL, NULL}, NULL, NULL}
+
+/* Make room for `rows` rows. Errors: MG_ENOMEM. */
+int model_scratch_reserve(model_scratch *s, const mg_model *m, size_t rows);
+void model_scratch_free(model_scratch *s);
+
+/*
+ * Forward B encoded rows; the head's outputs (B x mg_model_outputs) go to
+ * `out`. Needs a scratch reserved for B rows.
+ */
+void model_forward(model_scratch *s, const mg_model *m, const double *X, size_t B, double *out);
+
+/*
+ * Forward and backward B rows. Any of grad (summed gradient, params values),
+ * G (B x params per-example gradients), loss (B per-example losses) and
+ * loss_sum may be NULL. Errors: MG_EINVAL (a target that is not a class
+ * index of the model).
+ */
+int model_backprop(model_scratch *s, const mg_model *m, const double *X, const double *y,
+                   size_t B, double *grad, double *G, double *loss, double *loss_sum);
+
+/* Write a JSON document to path atomically, doubles with 17 digits. Errors: MG_EIO, MG_ENOMEM. */
+int model_write_json(const struct json_t *doc, const char *path);
+
+#endif
