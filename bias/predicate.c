@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static int parse_number(const char *s, double *out)
 {
@@ -124,6 +123,15 @@ int predicate_parse_outcome(predicate *p, const char *column, const char *spec, 
     return parse_values(p, spec, flag);
 }
 
+/* ASCII case-insensitive equality with a lower-case `lower` of the field's length. */
+static int equal_folded(const char *p, const char *lower, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((p[i] | 0x20) != lower[i])
+            return 0;
+    return 1;
+}
+
 int field_is_missing(const mg_csv_field *f)
 {
     switch (f->len) {
@@ -132,11 +140,11 @@ int field_is_missing(const mg_csv_field *f)
     case 1:
         return f->ptr[0] == '?';
     case 2:
-        return strcasecmp(f->ptr, "NA") == 0;
+        return equal_folded(f->ptr, "na", 2);
     case 3:
-        return strcasecmp(f->ptr, "NaN") == 0;
+        return equal_folded(f->ptr, "nan", 3);
     case 4:
-        return strcasecmp(f->ptr, "null") == 0;
+        return equal_folded(f->ptr, "null", 4);
     default:
         return 0;
     }
