@@ -1,15 +1,27 @@
 /* app.c - the application behind the routes: opened at start, closed at shutdown. */
 #include "app.h"
 #include "auth.h"
+#include "job_store.h"
 #include "request.h"
 
 #include "mg_error.h"
+#include "mg_log.h"
 
 #include <stdlib.h>
+
+/* Every job state change is written to DIR/jobs, so a restart knows what it interrupted. */
+static void persist_job(void *ud, const json_t *snapshot)
+{
+    mg_server *s = ud;
+    if (web_job_store_put(s->store_dir, snapshot) < 0)
+        mg_log_error("jobs: %s", mg_error_last());
+}
 
 int web_app_open(mg_server *s)
 {
     web_events_options eo = {0};
+    int64_t last_job;
+    unsigned interrupted;
     int rc;
 
     if (!(s->app = calloc(1, sizeof *s->app)))
@@ -21,8 +33,12 @@ int web_app_open(mg_server *s)
     eo.retry_base_ms = s->opt.webhook_retry_ms;
     if ((rc = web_events_create(&s->app->events, &eo)) < 0)
         return rc;
-    if ((rc = web_jobs_create(&s->app->jobs, s->opt.job_workers, s->opt.job_queue, 1, NULL,
-                              NULL)) < 0)
+    if ((rc = web_job_store_recover(&last_job, &interrupted, s->store_dir)) < 0)
+        return rc;
+    if (interrupted)
+        mg_log_warn("%u job(s) interrupted by the last stop are now marked failed", interrupted);
+    if ((rc = web_jobs_create(&s->app->jobs, s->opt.job_workers, s->opt.job_queue, last_job + 1,
+                              persist_job, s)) < 0)
         return rc;
     return MG_OK;
 }
@@ -54,7 +70,9 @@ int web_app_token_lookup(web_principal *who, mg_server *s, const char *token)
 
 int web_app_job_get(json_t **out, mg_server *s, int64_t id)
 {
-    return web_jobs_get(out, s->app->jobs, id);
+    if (web_jobs_get(out, s->app->jobs, id) == MG_OK)
+        return MG_OK;
+    return web_job_store_get(out, s->store_dir, id); /* older, or from before a restart */
 }
 
 int web_app_metrics_write(mg_buf *b, mg_server *s)
