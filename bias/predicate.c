@@ -150,6 +150,17 @@ int field_is_missing(const mg_csv_field *f)
     }
 }
 
+/* Equality of short byte strings without a call: facet and label values are a few bytes. */
+static inline int bytes_equal(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 int predicate_match(const predicate *p, const mg_csv_field *f, size_t *which)
 {
     double x;
@@ -157,7 +168,7 @@ int predicate_match(const predicate *p, const mg_csv_field *f, size_t *which)
     if (p->kind == PRED_VALUES) {
         int parsed = -1;
         for (size_t i = 0; i < p->nvalues; i++)
-            if (p->lens[i] == f->len && memcmp(p->values[i], f->ptr, f->len) == 0) {
+            if (p->lens[i] == f->len && bytes_equal(p->values[i], f->ptr, f->len)) {
                 if (which)
                     *which = i;
                 return PRED_YES;
