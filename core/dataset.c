@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/stat.h>
 
 /* dec[] marks a numeric value whose text is not its plain printf spelling */
 #define DEC_TEXT 255
@@ -32,6 +32,7 @@ typedef struct column {
     int32_t *alt;    /* inferred numeric, while reading: code of a DEC_TEXT value */
     int32_t *codes;  /* categorical: level codes, -1 = missing */
     strtab levels;   /* categorical: levels; numeric while reading: odd spellings */
+    int32_t last;    /* categorical, while reading: the code of the last value, or -1 */
     size_t missing;
 } column;
 
@@ -51,7 +52,8 @@ typedef struct missing_set {
     size_t n;
 } missing_set;
 
-int mg_dataset_missing_token(const char *s, size_t len)
+/* The default tokens, inline: this runs once per field read. */
+static inline int default_missing(const char *s, size_t len)
 {
     switch (len) {
     case 0:
@@ -61,17 +63,23 @@ int mg_dataset_missing_token(const char *s, size_t len)
     case 2:
         return s[0] == 'N' && s[1] == 'A';
     case 3:
-        return strncasecmp(s, "nan", 3) == 0;
+        return (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'a' && (s[2] | 0x20) == 'n';
     case 4:
-        return strncasecmp(s, "null", 4) == 0;
+        return (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'u' && (s[2] | 0x20) == 'l' &&
+               (s[3] | 0x20) == 'l';
     default:
         return 0;
     }
 }
 
-static int is_missing(const missing_set *ms, const char *s, size_t len)
+int mg_dataset_missing_token(const char *s, size_t len)
 {
-    if (mg_dataset_missing_token(s, len))
+    return default_missing(s, len);
+}
+
+static inline int is_missing(const missing_set *ms, const char *s, size_t len)
+{
+    if (default_missing(s, len))
         return 1;
     for (size_t i = 0; i < ms->n; i++)
         if (ms->len[i] == len && memcmp(ms->tok[i], s, len) == 0)
@@ -263,6 +271,7 @@ static int apply_schema(mg_dataset *ds, const char *spec)
     for (size_t i = 0; i < ds->ncols; i++) {
         column *c = &ds->cols[i];
         c->type = c->force == FORCE_CATEGORICAL ? MG_COL_CATEGORICAL : MG_COL_NUMERIC;
+        c->last = -1;
         if (c->force == FORCE_NONE && !(c->dec = malloc(1)))
             return mg_error_set(MG_ENOMEM, "out of memory (data set)");
     }
@@ -274,8 +283,8 @@ static const char *numeric_text(const column *c, size_t row, char *tmp, size_t s
 {
     if (c->dec[row] == DEC_TEXT) {
         int32_t code = c->alt[row];
-        *len = c->levels.len[code];
-        return c->levels.str[code];
+        *len = strtab_len(&c->levels, code);
+        return strtab_str(&c->levels, code);
     }
     *len = (size_t)snprintf(tmp, size, "%.*f", (int)c->dec[row], c->num[row]);
     return tmp;
@@ -319,51 +328,74 @@ static int to_categorical(column *c, size_t rows, size_t cap)
     return MG_OK;
 }
 
-/* Store a number in inferred column `c`, remembering how to spell it again. */
-static int put_inferred(column *c, size_t row, size_t cap, const mg_csv_field *f, int decimals)
+/* A number whose text printf will not give back: keep the text itself. */
+static int put_spelling(column *c, size_t row, size_t cap, const mg_csv_field *f)
 {
-    int rc;
-
-    if (decimals >= 0 && decimals < DEC_TEXT) {
-        c->dec[row] = (uint8_t)decimals;
-        return MG_OK;
-    }
     c->dec[row] = DEC_TEXT;
     if (!c->alt && !(c->alt = malloc((cap ? cap : 1) * sizeof *c->alt)))
         return mg_error_set(MG_ENOMEM, "out of memory (data set)");
-    if ((rc = strtab_intern(&c->levels, &c->alt[row], f->ptr, f->len)) < 0)
-        return rc;
-    return MG_OK;
+    return strtab_intern(&c->levels, &c->alt[row], f->ptr, f->len);
 }
 
-/* Store field `f` of row `row` in column `c`. */
-static int put_value(mg_dataset *ds, column *c, size_t row, const mg_csv_field *f,
-                     const missing_set *ms, const mg_csv_reader *r, size_t i)
+/* Not a number in numeric column `c`: an error if the schema says so, else it turns categorical. */
+static int not_a_number(mg_dataset *ds, column *c, size_t row, const mg_csv_field *f,
+                        const mg_csv_reader *r, size_t i)
 {
-    double v;
-    int decimals, rc;
+    if (c->force == FORCE_NUMERIC)
+        return mg_error_set(MG_EPARSE,
+                            "%s:%zu:%zu: column '%s' is numeric but '%.*s' is not a number",
+                            ds->name, mg_csv_reader_line(r), mg_csv_reader_column(r, i), c->name,
+                            f->len > 40 ? 40 : (int)f->len, f->ptr);
+    return to_categorical(c, row, ds->cap);
+}
 
-    if (is_missing(ms, f->ptr, f->len)) {
-        c->missing++;
-        if (c->type == MG_COL_NUMERIC)
-            c->num[row] = NAN;
-        else
-            c->codes[row] = -1;
-        return MG_OK;
-    }
-    if (c->type == MG_COL_NUMERIC) {
-        if (mg_csv_parse_number(f->ptr, f->len, &v, &decimals)) {
-            c->num[row] = v;
-            return c->dec ? put_inferred(c, row, ds->cap, f, decimals) : MG_OK;
+/* Store the fields of one row. The hot loop of reading: keep it lean. */
+static int put_row(mg_dataset *ds, const mg_csv_field *f, const missing_set *ms,
+                   const mg_csv_reader *r)
+{
+    size_t row = ds->rows, n = ds->ncols;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        column *c = &ds->cols[i];
+        const char *s = f[i].ptr;
+        size_t len = f[i].len;
+        double v;
+        int decimals;
+
+        if (ms->n ? is_missing(ms, s, len) : default_missing(s, len)) {
+            c->missing++;
+            if (c->type == MG_COL_NUMERIC)
+                c->num[row] = NAN;
+            else
+                c->codes[row] = -1;
+            continue;
         }
-        if (c->force == FORCE_NUMERIC)
-            return mg_error_set(MG_EPARSE, "%s:%zu:%zu: column '%s' is numeric but '%.*s' is not a number",
-                                ds->name, mg_csv_reader_line(r), mg_csv_reader_column(r, i),
-                                c->name, f->len > 40 ? 40 : (int)f->len, f->ptr);
-        if ((rc = to_categorical(c, row, ds->cap)) < 0)
+        if (c->type == MG_COL_NUMERIC) {
+            if (mg_csv_parse_number(s, len, &v, &decimals)) {
+                c->num[row] = v;
+                if (!c->dec)
+                    continue;
+                if (decimals >= 0 && decimals < DEC_TEXT)
+                    c->dec[row] = (uint8_t)decimals;
+                else if ((rc = put_spelling(c, row, ds->cap, &f[i])) < 0)
+                    return rc;
+                continue;
+            }
+            if ((rc = not_a_number(ds, c, row, &f[i], r, i)) < 0)
+                return rc;
+        }
+        /* runs of one value are common (a majority level): try the last one first */
+        if (c->last >= 0 && strtab_is(&c->levels, (size_t)c->last, s, len)) {
+            c->codes[row] = c->last;
+            continue;
+        }
+        if ((rc = strtab_intern(&c->levels, &c->codes[row], s, len)) < 0)
             return rc;
+        c->last = c->codes[row];
     }
-    return strtab_intern(&c->levels, &c->codes[row], f->ptr, f->len);
+    ds->rows++;
+    return MG_OK;
 }
 
 /* Once every row is in: numeric columns forget their spellings; arrays shrink to fit. */
@@ -383,8 +415,25 @@ static int finish(mg_dataset *ds)
     return MG_OK;
 }
 
-static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *opts)
+/*
+ * Rows the input probably holds, from its size and the bytes the first
+ * `rows` rows took, with a little slack: sizing the columns once saves the
+ * copies and page faults of repeated doubling on large files.
+ */
+static size_t estimate_rows(uint64_t total, uint64_t start, uint64_t now, size_t rows)
 {
+    double per_row = (double)(now - start) / (double)rows;
+    double est = per_row > 0 ? (double)(total - start) / per_row : 0;
+    return est < 1e12 ? (size_t)(est * 1.03) + 1024 : 0;
+}
+
+#define SAMPLE_ROWS 512
+
+/* `total` is the input's size in bytes, 0 when unknown. */
+static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *opts,
+                uint64_t total)
+{
+    uint64_t start;
     mg_dataset *ds = NULL;
     missing_set ms;
     const mg_csv_field *f;
@@ -397,6 +446,7 @@ static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *op
     if ((rc = read_header(&ds, r)) < 0 || (rc = apply_schema(ds, opts->schema)) < 0 ||
         (rc = reserve(ds, 1024)) < 0)
         goto done;
+    start = mg_csv_reader_bytes(r);
     while ((rc = mg_csv_reader_next(r, &f, &n)) == 1) {
         if (n != ds->ncols) {
             size_t col = n > ds->ncols ? mg_csv_reader_column(r, ds->ncols) : 1;
@@ -409,12 +459,15 @@ static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *op
                               mg_csv_reader_line(r), opts->max_rows);
             goto done;
         }
-        if (ds->rows == ds->cap && (rc = reserve(ds, ds->cap * 2)) < 0)
-            goto done;
-        for (size_t i = 0; i < n; i++)
-            if ((rc = put_value(ds, &ds->cols[i], ds->rows, &f[i], &ms, r, i)) < 0)
+        if (ds->rows == SAMPLE_ROWS && total > 0) {
+            size_t est = estimate_rows(total, start, mg_csv_reader_bytes(r), ds->rows);
+            if (est > ds->cap && (rc = reserve(ds, est)) < 0)
                 goto done;
-        ds->rows++;
+        }
+        if (ds->rows == ds->cap && (rc = reserve(ds, ds->cap + ds->cap / 2)) < 0)
+            goto done;
+        if ((rc = put_row(ds, f, &ms, r)) < 0)
+            goto done;
     }
     if (rc < 0 || (rc = finish(ds)) < 0)
         goto done;
@@ -432,6 +485,7 @@ int mg_dataset_open(mg_dataset **out, const char *path, const mg_dataset_options
 {
     mg_dataset_options defaults = MG_DATASET_OPTIONS_INIT;
     mg_csv_reader *r = NULL;
+    struct stat st;
     int rc;
 
     *out = NULL;
@@ -439,7 +493,7 @@ int mg_dataset_open(mg_dataset **out, const char *path, const mg_dataset_options
         opts = &defaults;
     if ((rc = mg_csv_reader_open(&r, path, &opts->csv)) < 0)
         return rc;
-    rc = load(out, r, opts);
+    rc = load(out, r, opts, stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
     mg_csv_reader_close(r);
     return rc;
 }
@@ -456,7 +510,7 @@ int mg_dataset_open_buffer(mg_dataset **out, const char *name, const void *data,
         opts = &defaults;
     if ((rc = mg_csv_reader_open_buffer(&r, name, data, len, &opts->csv)) < 0)
         return rc;
-    rc = load(out, r, opts);
+    rc = load(out, r, opts, len);
     mg_csv_reader_close(r);
     return rc;
 }
@@ -523,7 +577,7 @@ const char *mg_dataset_col_level(const mg_dataset *ds, size_t col, size_t level)
     if (col >= ds->ncols || ds->cols[col].type != MG_COL_CATEGORICAL ||
         level >= ds->cols[col].levels.n)
         return NULL;
-    return ds->cols[col].levels.str[level];
+    return strtab_str(&ds->cols[col].levels, level);
 }
 
 long mg_dataset_col_level_find(const mg_dataset *ds, size_t col, const char *value)
