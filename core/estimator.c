@@ -201,6 +201,8 @@ static int reserve_batch(mg_estimator *e, size_t rows)
 
     if (rows > e->batch_cap || (per_example && !e->G)) {
         size_t cap = rows > e->batch_cap ? rows : e->batch_cap;
+        if (cap == 0)
+            cap = 1; /* an empty first batch (Poisson sampling) still gets buffers */
         if (!(Xb = realloc(e->Xb, cap * width * sizeof *Xb)))
             return mg_error_set(MG_ENOMEM, "estimator: no memory for a batch of %zu", cap);
         e->Xb = Xb;
