@@ -30,6 +30,7 @@ static const metric_def defs[] = {
     {"CDDPL", "post_training", NEED_PREDICTIONS | NEED_GROUP,
      "Conditional Demographic Disparity in Predicted Labels", metric_cddpl},
     {"TE", "post_training", NEED_PREDICTIONS, "Treatment Equality", metric_te},
+    {"FT", "post_training", NEED_MODEL, "Flip Test", metric_ft},
     {"GE", "post_training", NEED_PREDICTIONS, "Generalized Entropy (alpha = 2)", metric_ge},
 };
 

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "report.h"
 #include "binomial.h"
+#include "fliptest.h"
 #include "mg_error.h"
 
 #include <math.h>
@@ -192,11 +193,15 @@ done:
 static int compute(mg_bias_report *r, const mg_bias_options *o)
 {
     mg_bias_value *v;
-    int rc;
+    int flip_test = 0, rc;
 
     if (o->bootstrap > MAX_BOOTSTRAP)
         return mg_error_set(MG_EINVAL, "--bootstrap: at most %d samples", MAX_BOOTSTRAP);
-    if ((rc = select_metrics(r, o)) < 0 || (rc = scan_run(&r->s, o)) < 0)
+    if ((rc = select_metrics(r, o)) < 0)
+        return rc;
+    for (size_t m = 0; m < r->nmetrics; m++)
+        flip_test |= (r->metrics[m]->needs & NEED_MODEL) != 0;
+    if ((rc = scan_run(&r->s, o, flip_test)) < 0 || (flip_test && (rc = fliptest_run(&r->s, o)) < 0))
         return rc;
     r->bootstrap = o->bootstrap;
     r->seed = o->seed;

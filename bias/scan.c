@@ -224,6 +224,9 @@ static int scan_row(scan *s, const mg_bias_options *o, mg_csv_reader *r, const m
     }
     if (drop) {
         s->dropped++;
+        for (size_t i = 0; s->record_rows && i < s->nfacets; i++)
+            if ((rc = mg_buf_putc(&s->facets[i].rows, ROW_DROPPED)) < 0)
+                return rc;
         return MG_OK;
     }
     s->used++;
@@ -234,13 +237,13 @@ static int scan_row(scan *s, const mg_bias_options *o, mg_csv_reader *r, const m
         int m = fm[i];
         if (m == PRED_MISSING) {
             fa->missing++;
-            if (o->drop_missing) {
-                fa->dropped++;
-                continue;
-            }
-            m = 0;
+            m = o->drop_missing ? ROW_DROPPED : 0;
+            fa->dropped += o->drop_missing;
         }
-        table_cell(&fa->t, g, c)[m * 2 + p]++;
+        if (s->record_rows && (rc = mg_buf_putc(&fa->rows, (char)m)) < 0)
+            return rc;
+        if (m != ROW_DROPPED)
+            table_cell(&fa->t, g, c)[m * 2 + p]++;
     }
     return MG_OK;
 }
@@ -449,7 +452,7 @@ static int prepare(scan *s, const mg_bias_options *o)
     return grow_tables(s, o->group ? 0 : 1, o->label_values ? 0 : 2);
 }
 
-int scan_run(scan *s, const mg_bias_options *o)
+int scan_run(scan *s, const mg_bias_options *o, int record_rows)
 {
     mg_csv_options popts = o->csv;
     mg_csv_reader *r = NULL, *pr = NULL;
@@ -459,6 +462,7 @@ int scan_run(scan *s, const mg_bias_options *o)
     int rc;
 
     memset(s, 0, sizeof *s);
+    s->record_rows = record_rows;
     if ((rc = prepare(s, o)) < 0)
         goto done;
     if ((rc = open_source(&r, &o->data, &o->csv, "data")) < 0 ||
@@ -497,6 +501,7 @@ void scan_free(scan *s)
         predicate_free(&s->facets[i].pred);
         table_free(&s->facets[i].t);
         free(s->facets[i].seen);
+        mg_buf_free(&s->facets[i].rows);
     }
     free(s->facets);
     predicate_free(&s->label);

@@ -88,11 +88,17 @@ static const cli_flag bias_flags[] = {
 static const cli_flag explain_flags[] = {
     {"model", "M.mgm", "model artifact"},
     {"data", "FILE", "rows to explain (CSV with a header row)"},
-    {"rows", "A-B", "row range to explain (default 0-9)"},
+    {"rows", "A-B", "row range to explain, first and last included (default 0-9)"},
     {"method", "NAME", "kernel-shap | exact | linear | lime"},
-    {"background", "N", "background rows (default 100)"},
-    {"nsamples", "N", "Kernel SHAP / LIME samples per row (default 2048)"},
+    {"background", "N", "background rows sampled from the data (default 100)"},
+    {"kmeans", NULL, "summarise the background by N weighted k-means centres instead"},
+    {"nsamples", "N", "Kernel SHAP coalitions / LIME samples per row (default 2048 / 5000)"},
     {"seed", "S", "random seed (default 1)"},
+    {"link", "NAME", "identity | logit: the space Kernel SHAP and exact values add up in"},
+    {"l1", "R", "Kernel SHAP: keep only R columns (shap's num_features(R)); default off"},
+    {"top", "K", "LIME: columns in the local model (default 10)"},
+    {"class", "NAME", "class to explain (softmax models; default the positive class)"},
+    {"threads", "N", "worker threads (default: one per CPU); results do not depend on it"},
     {NULL, NULL, NULL}};
 
 static const cli_flag privacy_flags[] = {

@@ -3,41 +3,60 @@
 #include "mg_csv.h"
 #include "mg_buf.h"
 #include "mg_error.h"
+#include "hasher.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
-#define CHUNK (1u << 20)
+#define CHUNK ((size_t)1 << 20)
 #define DEFAULT_MAX_RECORD ((size_t)64 << 20)
 
+/*
+ * Records are parsed in place: bytes are read into `buf` (hashed first,
+ * untouched), a record is scanned to find its fields, and only once it is
+ * complete are the field ends overwritten with NULs and doubled quotes
+ * collapsed. A record cut by the end of the buffer is moved to the front and
+ * scanned again after the next read, so nothing is copied per field.
+ * buf[end] always holds a '\n' sentinel, so the scanning loops need no
+ * bounds checks. Inputs of BACKGROUND_HASH bytes or more are hashed on a
+ * second thread while the first parses.
+ */
+#define BACKGROUND_HASH (2 * CHUNK)
+#define SLACK 16 /* defined bytes after the sentinel: 16-byte loads stay inside buf */
 struct mg_csv_reader {
     char *name;
     FILE *f;
     const unsigned char *mem; /* buffer input, or NULL */
-    size_t mem_len;
-    unsigned char *chunk; /* file input's read buffer */
-    const unsigned char *buf;
-    size_t pos, end;
-    uint64_t consumed; /* bytes before buf[0] */
+    size_t mem_len, mem_pos;
+    unsigned char *buf; /* cap + 1 + SLACK bytes (the sentinel, the slack) */
+    size_t cap, pos, end;
+    uint64_t consumed; /* absolute offset of buf[0] */
     int eof;
     int started;
 
-    char delim;
+    unsigned char delim;
     size_t max_record;
     mg_sha256 *hash;
+    hasher *bg;              /* large inputs hash on another thread, */
+    unsigned char *raw[2];   /* from these read blocks (file input) */
+    int raw_cur;
     unsigned char digest[MG_SHA256_LEN];
     int hashed;
 
-    size_t line;             /* current line, 1-based */
-    uint64_t line_start;     /* absolute offset of the current line's first byte */
-    size_t rec_line;         /* line on which the last record began */
-    mg_buf rec;              /* field bytes, each NUL-terminated */
-    size_t *offs;            /* offset of each field in rec */
-    size_t *cols;            /* 1-based column of each field */
+    size_t line;         /* current line, 1-based */
+    uint64_t line_start; /* absolute offset of the current line's first byte */
+    size_t rec_line;     /* line on which the last record began */
+    unsigned char stop[256]; /* 1 for the bytes that end an unquoted field */
     mg_csv_field *fields;
+    size_t *cols;         /* 1-based column of each field */
+    unsigned char *esc;   /* field was quoted and holds "" pairs */
     size_t nfields, cap_fields;
 };
 
@@ -49,13 +68,19 @@ static int reader_new(mg_csv_reader **out, const char *name, const mg_csv_option
     *out = NULL;
     if (!opts)
         opts = &defaults;
-    if (!(r = calloc(1, sizeof *r)) || !(r->name = strdup(name))) {
+    if (!(r = calloc(1, sizeof *r)) || !(r->name = strdup(name)) ||
+        !(r->buf = calloc(1, CHUNK + 1 + SLACK))) {
+        if (r)
+            free(r->name);
         free(r);
         return mg_error_set(MG_ENOMEM, "out of memory (csv reader)");
     }
-    r->delim = opts->delimiter ? opts->delimiter : ',';
+    r->cap = CHUNK;
+    r->buf[0] = '\n';
+    r->delim = (unsigned char)(opts->delimiter ? opts->delimiter : ',');
     r->max_record = opts->max_record ? opts->max_record : DEFAULT_MAX_RECORD;
     r->line = 1;
+    r->stop[r->delim] = r->stop['\n'] = r->stop['\r'] = 1;
     if (!opts->no_hash && mg_sha256_create(&r->hash) < 0) {
         mg_csv_reader_close(r);
         return MG_ENOMEM;
@@ -76,10 +101,17 @@ int mg_csv_reader_open(mg_csv_reader **out, const char *path, const mg_csv_optio
         mg_csv_reader_close(r);
         return rc;
     }
-    if (!(r->chunk = malloc(CHUNK))) {
-        mg_csv_reader_close(r);
-        return mg_error_set(MG_ENOMEM, "out of memory (csv buffer)");
+    setvbuf(r->f, NULL, _IONBF, 0); /* reads go straight into buf */
+    {
+        struct stat st;
+        if (r->hash && fstat(fileno(r->f), &st) == 0 && st.st_size >= (off_t)BACKGROUND_HASH &&
+            hasher_start(&r->bg) == MG_OK &&
+            (!(r->raw[0] = malloc(CHUNK)) || !(r->raw[1] = malloc(CHUNK)))) {
+            mg_csv_reader_close(r);
+            return mg_error_set(MG_ENOMEM, "out of memory (csv buffer)");
+        }
     }
+    mg_error_clear(); /* no thread: hash on this one */
     *out = r;
     return MG_OK;
 }
@@ -94,201 +126,263 @@ int mg_csv_reader_open_buffer(mg_csv_reader **out, const char *name, const void 
         return rc;
     r->mem = data;
     r->mem_len = len;
+    if (r->hash && len >= BACKGROUND_HASH && hasher_start(&r->bg) < 0)
+        mg_error_clear(); /* no thread: hash on this one */
     *out = r;
     return MG_OK;
 }
 
-/* Load the next chunk. Returns 1 when bytes are available, 0 at the end, <0 on error. */
-static int refill(mg_csv_reader *r)
+/*
+ * Keep buf[keep, end), moved to the front, and read more after it. Returns
+ * 1 when new bytes arrived, 0 at the end of the input, or an error.
+ */
+static int refill(mg_csv_reader *r, size_t keep)
 {
-    if (r->pos < r->end)
-        return 1;
+    size_t n, room;
+
     if (r->eof)
         return 0;
-    r->consumed += r->end;
-    r->pos = r->end = 0;
+    if (keep > 0) {
+        memmove(r->buf, r->buf + keep, r->end - keep);
+        r->consumed += keep;
+        r->end -= keep;
+        r->pos -= keep;
+    }
+    if (r->end - r->pos > r->max_record)
+        return mg_error_set(MG_ETOOBIG, "%s:%zu: record longer than %zu bytes", r->name, r->line,
+                            r->max_record);
+    if (r->end == r->cap) { /* one record fills the buffer: grow it */
+        size_t cap = r->cap * 2;
+        unsigned char *b;
+        if (!(b = realloc(r->buf, cap + 1 + SLACK)))
+            return mg_error_set(MG_ENOMEM, "out of memory (csv buffer)");
+        r->buf = b;
+        r->cap = cap;
+    }
+    room = r->cap - r->end;
     if (r->mem) {
-        r->buf = r->mem;
-        r->end = r->mem_len;
-        r->eof = 1;
-    } else {
-        size_t n = fread(r->chunk, 1, CHUNK, r->f);
-        if (n < CHUNK) {
+        const unsigned char *src = r->mem + r->mem_pos;
+        n = r->mem_len - r->mem_pos < room ? r->mem_len - r->mem_pos : room;
+        if (r->bg && hasher_feed(r->bg, src, n) < 0)
+            return MG_ERROR;
+        memcpy(r->buf + r->end, src, n);
+        r->mem_pos += n;
+        r->eof = r->mem_pos == r->mem_len;
+    } else if (r->bg) {
+        /* this block was queued two reads ago; the last feed waited for it */
+        unsigned char *raw = r->raw[r->raw_cur];
+        size_t want = room < CHUNK ? room : CHUNK;
+        r->raw_cur ^= 1;
+        n = fread(raw, 1, want, r->f);
+        if (n < want) {
             if (ferror(r->f))
                 return mg_error_set(MG_EIO, "%s: read error", r->name);
             r->eof = 1;
         }
-        r->buf = r->chunk;
-        r->end = n;
+        if (hasher_feed(r->bg, raw, n) < 0)
+            return MG_ERROR;
+        memcpy(r->buf + r->end, raw, n);
+    } else {
+        n = fread(r->buf + r->end, 1, room, r->f);
+        if (n < room) {
+            if (ferror(r->f))
+                return mg_error_set(MG_EIO, "%s: read error", r->name);
+            r->eof = 1;
+        }
     }
-    if (r->hash && mg_sha256_update(r->hash, r->buf, r->end) < 0)
+    if (r->hash && !r->bg && n && mg_sha256_update(r->hash, r->buf + r->end, n) < 0)
         return MG_ERROR;
-    if (!r->started) {
+    r->end += n;
+    r->buf[r->end] = '\n';
+    memset(r->buf + r->end + 1, 0, SLACK);
+    if (!r->started && (r->end >= 3 || r->eof)) {
         r->started = 1;
         if (r->end >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) {
             r->pos = 3;
-            r->line_start = 3;
+            r->line_start = r->consumed + 3;
         }
     }
-    return r->pos < r->end;
+    return n > 0 || r->eof ? 1 : 0;
 }
 
 static int finish_hash(mg_csv_reader *r)
 {
     if (r->hash && !r->hashed) {
-        if (mg_sha256_final(r->hash, r->digest) < 0)
+        if ((r->bg ? hasher_finish(r->bg, r->digest) : mg_sha256_final(r->hash, r->digest)) < 0)
             return MG_ERROR;
         r->hashed = 1;
     }
     return MG_OK;
 }
 
-static uint64_t abs_pos(const mg_csv_reader *r)
+static int grow_fields(mg_csv_reader *r)
 {
-    return r->consumed + r->pos;
-}
-
-static int append(mg_csv_reader *r, const void *p, size_t n)
-{
-    if (r->rec.len + n > r->max_record)
-        return mg_error_set(MG_ETOOBIG, "%s:%zu: record longer than %zu bytes", r->name,
-                            r->rec_line, r->max_record);
-    return mg_buf_put(&r->rec, p, n);
-}
-
-static int push_field(mg_csv_reader *r, size_t off, size_t col)
-{
-    int rc;
-
-    if (r->nfields == r->cap_fields) {
-        size_t cap = r->cap_fields ? r->cap_fields * 2 : 32;
-        size_t *offs = realloc(r->offs, cap * sizeof *offs);
-        if (offs)
-            r->offs = offs;
-        size_t *cols = offs ? realloc(r->cols, cap * sizeof *cols) : NULL;
-        if (cols)
-            r->cols = cols;
-        mg_csv_field *f = cols ? realloc(r->fields, cap * sizeof *f) : NULL;
-        if (!f)
-            return mg_error_set(MG_ENOMEM, "out of memory (csv fields)");
+    size_t cap = r->cap_fields ? r->cap_fields * 2 : 32;
+    mg_csv_field *f = realloc(r->fields, cap * sizeof *f);
+    if (f)
         r->fields = f;
-        r->cap_fields = cap;
-    }
-    if ((rc = append(r, "", 1)) < 0) /* the field's NUL */
-        return rc;
-    r->offs[r->nfields] = off;
-    r->cols[r->nfields] = col;
-    r->nfields++;
+    size_t *cols = f ? realloc(r->cols, cap * sizeof *cols) : NULL;
+    if (cols)
+        r->cols = cols;
+    unsigned char *esc = cols ? realloc(r->esc, cap) : NULL;
+    if (!esc)
+        return mg_error_set(MG_ENOMEM, "out of memory (csv fields)");
+    r->esc = esc;
+    r->cap_fields = cap;
     return MG_OK;
 }
 
-/* Copy bytes of an unquoted field up to a delimiter, CR, LF or the end. */
-static int scan_unquoted(mg_csv_reader *r)
+/* Scan a quoted field from just after its opening quote. */
+enum { SCAN_DONE = 1, SCAN_MORE = 0 };
+static int scan_quoted(mg_csv_reader *r, const unsigned char **pp, size_t col0, int *escaped)
 {
-    int rc;
+    size_t line0 = r->line;
+    const unsigned char *p = *pp, *e = r->buf + r->end;
 
     for (;;) {
-        const unsigned char *p = r->buf + r->pos, *e = r->buf + r->end, *q = p;
-        while (q < e && *q != (unsigned char)r->delim && *q != '\n' && *q != '\r')
-            q++;
-        if (q > p && (rc = append(r, p, (size_t)(q - p))) < 0)
-            return rc;
-        r->pos += (size_t)(q - p);
-        if (q < e)
-            return MG_OK;
-        if ((rc = refill(r)) <= 0)
-            return rc;
-    }
-}
-
-/* Copy a quoted field's contents; the opening quote is already consumed. */
-static int scan_quoted(mg_csv_reader *r, size_t line0, size_t col0)
-{
-    int rc;
-
-    for (;;) {
-        if ((rc = refill(r)) < 0)
-            return rc;
-        if (rc == 0)
+        while (*p != '"' && *p != '\n')
+            p++;
+        if (p == e) {
+            if (!r->eof)
+                return SCAN_MORE;
             return mg_error_set(MG_EPARSE, "%s:%zu:%zu: unterminated quoted field", r->name,
                                 line0, col0);
-        const unsigned char *p = r->buf + r->pos, *e = r->buf + r->end, *q = p;
-        while (q < e && *q != '"' && *q != '\n')
-            q++;
-        if (q > p && (rc = append(r, p, (size_t)(q - p))) < 0)
-            return rc;
-        r->pos += (size_t)(q - p);
-        if (q == e)
-            continue;
-        r->pos++;
-        if (*q == '\n') {
-            if ((rc = append(r, "\n", 1)) < 0)
-                return rc;
+        }
+        if (*p == '\n') {
+            p++;
             r->line++;
-            r->line_start = abs_pos(r);
+            r->line_start = r->consumed + (size_t)(p - r->buf);
             continue;
         }
-        /* a quote: either "" (a literal quote) or the end of the field */
-        if ((rc = refill(r)) < 0)
-            return rc;
-        if (rc > 0 && r->buf[r->pos] == '"') {
-            r->pos++;
-            if ((rc = append(r, "\"", 1)) < 0)
+        if (p + 1 == e && !r->eof)
+            return SCAN_MORE; /* "" or the end of the field: the next byte decides */
+        if (p[1] == '"' && p + 1 < e) {
+            *escaped = 1;
+            p += 2;
+            continue;
+        }
+        *pp = p; /* on the closing quote */
+        return SCAN_DONE;
+    }
+}
+
+/* The first delimiter, CR or LF at or after p; the sentinel guarantees one. */
+static inline const unsigned char *scan_plain(const unsigned char *p, const unsigned char *stop,
+                                              unsigned char delim)
+{
+#if defined(__SSE2__)
+    /* 16 bytes per step: most fields end within the first load */
+    const __m128i vd = _mm_set1_epi8((char)delim), vn = _mm_set1_epi8('\n'),
+                  vr = _mm_set1_epi8('\r');
+    (void)stop;
+    for (;;) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn)),
+                                   _mm_cmpeq_epi8(x, vr));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#else
+    (void)delim;
+    while (!stop[*p])
+        p++;
+    return p;
+#endif
+}
+
+/*
+ * Find the fields of the record at r->pos. Returns SCAN_DONE with the
+ * fields set and r->pos past the record, SCAN_MORE when the buffer ends
+ * first, or an error. Hot: reader fields live in locals, so stores to the
+ * field arrays do not force reloads of the reader.
+ */
+static int scan_record(mg_csv_reader *r)
+{
+    unsigned char *base = r->buf;
+    const unsigned char *p = base + r->pos, *e = base + r->end;
+    const unsigned char delim = r->delim, *stop = r->stop;
+    const int eof = r->eof;
+    mg_csv_field *fields = r->fields;
+    size_t *cols = r->cols, nf = 0, cap = r->cap_fields;
+    unsigned char *esc = r->esc;
+    size_t lo = (size_t)(r->line_start - r->consumed); /* line start, as an offset in buf */
+    int rc;
+
+    for (;;) {
+        const unsigned char *s = p, *fend;
+        size_t col = (size_t)(p - base) - lo + 1;
+        int escaped = 0;
+
+        if (nf == cap) {
+            r->nfields = nf;
+            if ((rc = grow_fields(r)) < 0)
                 return rc;
+            fields = r->fields;
+            cols = r->cols;
+            esc = r->esc;
+            cap = r->cap_fields;
+        }
+        if (*p == '"') { /* the sentinel is '\n', so p < e here */
+            p++;
+            if ((rc = scan_quoted(r, &p, col, &escaped)) != SCAN_DONE)
+                return rc;
+            lo = (size_t)(r->line_start - r->consumed);
+            s++;
+            fend = p++;
+            if (!stop[*p] && p < e)
+                return mg_error_set(MG_EPARSE, "%s:%zu:%zu: unexpected '%c' after a closing quote",
+                                    r->name, r->line, (size_t)(p - base) - lo + 1,
+                                    *p >= 32 && *p < 127 ? *p : '?');
+        } else {
+            p = scan_plain(p, stop, delim);
+            fend = p;
+        }
+        if (p == e && !eof)
+            return SCAN_MORE;
+        fields[nf].ptr = (const char *)s;
+        fields[nf].len = (size_t)(fend - s);
+        cols[nf] = col;
+        esc[nf++] = (unsigned char)escaped;
+        if (*p == delim && p < e) {
+            p++;
             continue;
         }
-        if (rc > 0) {
-            unsigned char c = r->buf[r->pos];
-            if (c != (unsigned char)r->delim && c != '\n' && c != '\r')
-                return mg_error_set(MG_EPARSE,
-                                    "%s:%zu:%zu: unexpected '%c' after a closing quote", r->name,
-                                    r->line, (size_t)(abs_pos(r) - r->line_start + 1),
-                                    c >= 32 && c < 127 ? c : '?');
+        if (*p == '\r' && p < e) {
+            if (p + 1 == e && !eof)
+                return SCAN_MORE;
+            if (p[1] == '\n' && p + 1 < e)
+                p++;
         }
-        return MG_OK;
+        if (p < e)
+            p++;
+        r->nfields = nf;
+        r->pos = (size_t)(p - base);
+        r->line++;
+        r->line_start = r->consumed + r->pos;
+        return SCAN_DONE;
     }
 }
 
-/* Read one field; leaves the reader on its terminator. */
-static int read_field(mg_csv_reader *r)
+/* NUL-terminate the scanned fields in place and collapse "" to ". */
+static void seal_fields(mg_csv_reader *r)
 {
-    size_t off = r->rec.len;
-    size_t col = (size_t)(abs_pos(r) - r->line_start + 1);
-    int rc;
-
-    if ((rc = refill(r)) < 0)
-        return rc;
-    if (rc > 0 && r->buf[r->pos] == '"') {
-        r->pos++;
-        rc = scan_quoted(r, r->line, col);
-    } else {
-        rc = scan_unquoted(r);
+    for (size_t i = 0; i < r->nfields; i++) {
+        char *s = (char *)r->fields[i].ptr;
+        size_t len = r->fields[i].len;
+        if (r->esc[i]) {
+            size_t w = 0;
+            for (size_t k = 0; k < len; k++) {
+                s[w++] = s[k];
+                if (s[k] == '"')
+                    k++;
+            }
+            len = w;
+        }
+        s[len] = '\0';
+        r->fields[i].len = len;
     }
-    if (rc < 0)
-        return rc;
-    return push_field(r, off, col);
-}
-
-/* Consume the record's terminator. Returns 1 after a delimiter, 0 at end of record. */
-static int read_terminator(mg_csv_reader *r)
-{
-    int rc;
-    unsigned char c;
-
-    if ((rc = refill(r)) <= 0)
-        return rc;
-    c = r->buf[r->pos++];
-    if (c == (unsigned char)r->delim)
-        return 1;
-    if (c == '\r') {
-        if ((rc = refill(r)) < 0)
-            return rc;
-        if (rc > 0 && r->buf[r->pos] == '\n')
-            r->pos++;
-    }
-    r->line++;
-    r->line_start = abs_pos(r);
-    return 0;
 }
 
 int mg_csv_reader_next(mg_csv_reader *r, const mg_csv_field **fields, size_t *nfields)
@@ -298,33 +392,45 @@ int mg_csv_reader_next(mg_csv_reader *r, const mg_csv_field **fields, size_t *nf
     *fields = NULL;
     *nfields = 0;
     for (;;) {
-        if ((rc = refill(r)) < 0)
-            return rc;
-        if (rc == 0) {
-            if ((rc = finish_hash(r)) < 0)
-                return rc;
-            return 0;
+        size_t line, start;
+        uint64_t line_start;
+        /* skip blank lines */
+        while (r->pos < r->end && (r->buf[r->pos] == '\n' || r->buf[r->pos] == '\r')) {
+            if (r->buf[r->pos] == '\r' && r->pos + 1 == r->end && !r->eof)
+                break;
+            if (r->buf[r->pos] == '\r' && r->buf[r->pos + 1] == '\n' && r->pos + 1 < r->end)
+                r->pos++;
+            r->pos++;
+            r->line++;
+            r->line_start = r->consumed + r->pos;
         }
-        unsigned char c = r->buf[r->pos];
-        if (c != '\n' && c != '\r')
+        if (r->pos == r->end || r->buf[r->pos] == '\r') {
+            if ((rc = refill(r, r->pos)) < 0)
+                return rc;
+            if (rc == 0 || (r->pos == r->end && r->eof)) {
+                if ((rc = finish_hash(r)) < 0)
+                    return rc;
+                return 0;
+            }
+            continue;
+        }
+        r->rec_line = r->line;
+        line = r->line;
+        line_start = r->line_start;
+        start = r->pos;
+        if ((rc = scan_record(r)) < 0)
+            return rc;
+        if (rc == SCAN_DONE && r->pos - start > r->max_record)
+            return mg_error_set(MG_ETOOBIG, "%s:%zu: record longer than %zu bytes", r->name,
+                                r->rec_line, r->max_record);
+        if (rc == SCAN_DONE)
             break;
-        if ((rc = read_terminator(r)) < 0) /* a blank line */
+        r->line = line; /* scan again once more bytes are in */
+        r->line_start = line_start;
+        if ((rc = refill(r, r->pos)) < 0)
             return rc;
     }
-    mg_buf_clear(&r->rec);
-    r->nfields = 0;
-    r->rec_line = r->line;
-    do {
-        if ((rc = read_field(r)) < 0)
-            return rc;
-    } while ((rc = read_terminator(r)) == 1);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < r->nfields; i++) {
-        size_t next = i + 1 < r->nfields ? r->offs[i + 1] : r->rec.len;
-        r->fields[i].ptr = r->rec.ptr + r->offs[i];
-        r->fields[i].len = next - r->offs[i] - 1;
-    }
+    seal_fields(r);
     *fields = r->fields;
     *nfields = r->nfields;
     return 1;
@@ -347,7 +453,7 @@ size_t mg_csv_reader_column(const mg_csv_reader *r, size_t i)
 
 uint64_t mg_csv_reader_bytes(const mg_csv_reader *r)
 {
-    return abs_pos(r);
+    return r->consumed + r->pos;
 }
 
 int mg_csv_reader_sha256(const mg_csv_reader *r, char hex[MG_SHA256_HEX])
@@ -363,14 +469,16 @@ void mg_csv_reader_close(mg_csv_reader *r)
 {
     if (!r)
         return;
+    hasher_free(r->bg); /* first: it may still read a block */
     if (r->f)
         fclose(r->f);
     mg_sha256_free(r->hash);
-    mg_buf_free(&r->rec);
-    free(r->chunk);
-    free(r->offs);
-    free(r->cols);
+    free(r->raw[0]);
+    free(r->raw[1]);
+    free(r->buf);
     free(r->fields);
+    free(r->cols);
+    free(r->esc);
     free(r->name);
     free(r);
 }
@@ -409,41 +517,40 @@ static int parse_slow(const char *s, size_t len, double *out)
 
 int mg_csv_parse_number(const char *s, size_t len, double *out, int *decimals)
 {
-    const char *p = s, *e = s + len;
+    const char *p = s, *e = s + len, *d0, *f0;
     uint64_t m = 0;
-    int neg = 0, sig = 0, frac = 0;
+    size_t nint, frac = 0;
+    int neg;
 
     *decimals = -1;
-    /* Clinger's fast path: at most 15 significant digits and 22 decimals make
-     * m and 10^frac exact doubles, so one division rounds correctly. */
-    if (p < e && *p == '-')
-        neg = *p++ == '-';
-    if (p == e || *p < '0' || *p > '9' || (*p == '0' && p + 1 < e && p[1] >= '0' && p[1] <= '9'))
+    /* Clinger's fast path: at most 15 digits make m exact, and 10^frac is
+     * exact, so one division gives the correctly rounded double. Any other
+     * spelling (sign '+', exponent, spaces, leading zeros, more digits) goes
+     * to strtod. */
+    if (len == 0 || len > 24)
         goto slow;
-    for (; p < e && *p >= '0' && *p <= '9'; p++) {
+    neg = *p == '-';
+    p += neg;
+    for (d0 = p; p < e && (unsigned)(*p - '0') < 10; p++)
         m = m * 10 + (uint64_t)(*p - '0');
-        sig += m != 0;
-        if (sig > 15)
+    nint = (size_t)(p - d0);
+    if (nint == 0 || (nint > 1 && *d0 == '0'))
+        goto slow;
+    if (p < e) {
+        if (*p != '.')
             goto slow;
-    }
-    if (p < e && *p == '.') {
-        if (++p == e)
-            goto slow;
-        for (; p < e && *p >= '0' && *p <= '9'; p++, frac++) {
+        for (f0 = ++p; p < e && (unsigned)(*p - '0') < 10; p++)
             m = m * 10 + (uint64_t)(*p - '0');
-            sig += m != 0;
-            if (sig > 15 || frac >= 22)
-                goto slow;
-        }
-        if (frac == 0)
+        frac = (size_t)(p - f0);
+        if (frac == 0 || p != e)
             goto slow;
     }
-    if (p != e)
+    if (nint + frac > 15)
         goto slow;
     *out = frac ? (double)m / pow10_exact[frac] : (double)m;
     if (neg)
         *out = -*out;
-    *decimals = frac;
+    *decimals = (int)frac;
     return 1;
 slow:
     return parse_slow(s, len, out);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/stat.h>
 
 /* dec[] marks a numeric value whose text is not its plain printf spelling */
 #define DEC_TEXT 255
@@ -32,6 +32,7 @@ typedef struct column {
     int32_t *alt;    /* inferred numeric, while reading: code of a DEC_TEXT value */
     int32_t *codes;  /* categorical: level codes, -1 = missing */
     strtab levels;   /* categorical: levels; numeric while reading: odd spellings */
+    int32_t last;    /* categorical, while reading: the code of the last value, or -1 */
     size_t missing;
 } column;
 
@@ -51,7 +52,8 @@ typedef struct missing_set {
     size_t n;
 } missing_set;
 
-int mg_dataset_missing_token(const char *s, size_t len)
+/* The default tokens, inline: this runs once per field read. */
+static inline int default_missing(const char *s, size_t len)
 {
     switch (len) {
     case 0:
@@ -61,17 +63,23 @@ int mg_dataset_missing_token(const char *s, size_t len)
     case 2:
         return s[0] == 'N' && s[1] == 'A';
     case 3:
-        return strncasecmp(s, "nan", 3) == 0;
+        return (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'a' && (s[2] | 0x20) == 'n';
     case 4:
-        return strncasecmp(s, "null", 4) == 0;
+        return (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'u' && (s[2] | 0x20) == 'l' &&
+               (s[3] | 0x20) == 'l';
     default:
         return 0;
     }
 }
 
-static int is_missing(const missing_set *ms, const char *s, size_t len)
+int mg_dataset_missing_token(const char *s, size_t len)
 {
-    if (mg_dataset_missing_token(s, len))
+    return default_missing(s, len);
+}
+
+static inline int is_missing(const missing_set *ms, const char *s, size_t len)
+{
+    if (default_missing(s, len))
         return 1;
     for (size_t i = 0; i < ms->n; i++)
         if (ms->len[i] == len && memcmp(ms->tok[i], s, len) == 0)
@@ -263,6 +271,7 @@ static int apply_schema(mg_dataset *ds, const char *spec)
     for (size_t i = 0; i < ds->ncols; i++) {
         column *c = &ds->cols[i];
         c->type = c->force == FORCE_CATEGORICAL ? MG_COL_CATEGORICAL : MG_COL_NUMERIC;
+        c->last = -1;
         if (c->force == FORCE_NONE && !(c->dec = malloc(1)))
             return mg_error_set(MG_ENOMEM, "out of memory (data set)");
     }
@@ -274,8 +283,8 @@ static const char *numeric_text(const column *c, size_t row, char *tmp, size_t s
 {
     if (c->dec[row] == DEC_TEXT) {
         int32_t code = c->alt[row];
-        *len = c->levels.len[code];
-        return c->levels.str[code];
+        *len = strtab_len(&c->levels, code);
+        return strtab_str(&c->levels, code);
     }
     *len = (size_t)snprintf(tmp, size, "%.*f", (int)c->dec[row], c->num[row]);
     return tmp;
@@ -363,7 +372,15 @@ static int put_value(mg_dataset *ds, column *c, size_t row, const mg_csv_field *
         if ((rc = to_categorical(c, row, ds->cap)) < 0)
             return rc;
     }
-    return strtab_intern(&c->levels, &c->codes[row], f->ptr, f->len);
+    /* runs of one value are common (a majority level): try the last one first */
+    if (c->last >= 0 && strtab_is(&c->levels, (size_t)c->last, f->ptr, f->len)) {
+        c->codes[row] = c->last;
+        return MG_OK;
+    }
+    if ((rc = strtab_intern(&c->levels, &c->codes[row], f->ptr, f->len)) < 0)
+        return rc;
+    c->last = c->codes[row];
+    return MG_OK;
 }
 
 /* Once every row is in: numeric columns forget their spellings; arrays shrink to fit. */
@@ -383,8 +400,25 @@ static int finish(mg_dataset *ds)
     return MG_OK;
 }
 
-static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *opts)
+/*
+ * Rows the input probably holds, from its size and the bytes the first
+ * `rows` rows took, with a little slack: sizing the columns once saves the
+ * copies and page faults of repeated doubling on large files.
+ */
+static size_t estimate_rows(uint64_t total, uint64_t start, uint64_t now, size_t rows)
 {
+    double per_row = (double)(now - start) / (double)rows;
+    double est = per_row > 0 ? (double)(total - start) / per_row : 0;
+    return est < 1e12 ? (size_t)(est * 1.03) + 1024 : 0;
+}
+
+#define SAMPLE_ROWS 512
+
+/* `total` is the input's size in bytes, 0 when unknown. */
+static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *opts,
+                uint64_t total)
+{
+    uint64_t start;
     mg_dataset *ds = NULL;
     missing_set ms;
     const mg_csv_field *f;
@@ -397,6 +431,7 @@ static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *op
     if ((rc = read_header(&ds, r)) < 0 || (rc = apply_schema(ds, opts->schema)) < 0 ||
         (rc = reserve(ds, 1024)) < 0)
         goto done;
+    start = mg_csv_reader_bytes(r);
     while ((rc = mg_csv_reader_next(r, &f, &n)) == 1) {
         if (n != ds->ncols) {
             size_t col = n > ds->ncols ? mg_csv_reader_column(r, ds->ncols) : 1;
@@ -409,7 +444,12 @@ static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *op
                               mg_csv_reader_line(r), opts->max_rows);
             goto done;
         }
-        if (ds->rows == ds->cap && (rc = reserve(ds, ds->cap * 2)) < 0)
+        if (ds->rows == SAMPLE_ROWS && total > 0) {
+            size_t est = estimate_rows(total, start, mg_csv_reader_bytes(r), ds->rows);
+            if (est > ds->cap && (rc = reserve(ds, est)) < 0)
+                goto done;
+        }
+        if (ds->rows == ds->cap && (rc = reserve(ds, ds->cap + ds->cap / 2)) < 0)
             goto done;
         for (size_t i = 0; i < n; i++)
             if ((rc = put_value(ds, &ds->cols[i], ds->rows, &f[i], &ms, r, i)) < 0)
@@ -432,6 +472,7 @@ int mg_dataset_open(mg_dataset **out, const char *path, const mg_dataset_options
 {
     mg_dataset_options defaults = MG_DATASET_OPTIONS_INIT;
     mg_csv_reader *r = NULL;
+    struct stat st;
     int rc;
 
     *out = NULL;
@@ -439,7 +480,7 @@ int mg_dataset_open(mg_dataset **out, const char *path, const mg_dataset_options
         opts = &defaults;
     if ((rc = mg_csv_reader_open(&r, path, &opts->csv)) < 0)
         return rc;
-    rc = load(out, r, opts);
+    rc = load(out, r, opts, stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
     mg_csv_reader_close(r);
     return rc;
 }
@@ -456,7 +497,7 @@ int mg_dataset_open_buffer(mg_dataset **out, const char *name, const void *data,
         opts = &defaults;
     if ((rc = mg_csv_reader_open_buffer(&r, name, data, len, &opts->csv)) < 0)
         return rc;
-    rc = load(out, r, opts);
+    rc = load(out, r, opts, len);
     mg_csv_reader_close(r);
     return rc;
 }
@@ -523,7 +564,7 @@ const char *mg_dataset_col_level(const mg_dataset *ds, size_t col, size_t level)
     if (col >= ds->ncols || ds->cols[col].type != MG_COL_CATEGORICAL ||
         level >= ds->cols[col].levels.n)
         return NULL;
-    return ds->cols[col].levels.str[level];
+    return strtab_str(&ds->cols[col].levels, level);
 }
 
 long mg_dataset_col_level_find(const mg_dataset *ds, size_t col, const char *value)

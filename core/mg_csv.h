@@ -84,7 +84,7 @@ int mg_csv_parse_double(const mg_csv_field *f, double *out);
  * sets *out (correctly rounded, as strtod), or 0 when it is not a number.
  * *decimals is the number of fraction digits when the text is the plain
  * spelling that printf("%.*f", *decimals, *out) gives back byte for byte
- * (optional '-', no leading zero, at most 15 significant digits), else -1.
+ * (optional '-', no leading zero, at most 15 digits), else -1.
  * Cannot fail.
  */
 int mg_csv_parse_number(const char *s, size_t len, double *out, int *decimals);

@@ -97,7 +97,7 @@ static int index_numeric_levels(input *in)
     for (size_t l = 0; l < in->levels.n; l++) {
         double v;
         int decimals;
-        if (mg_csv_parse_number(in->levels.str[l], in->levels.len[l], &v, &decimals)) {
+        if (mg_csv_parse_number(strtab_str(&in->levels, l), strtab_len(&in->levels, l), &v, &decimals)) {
             in->numeric[k].value = v;
             in->numeric[k++].level = l;
         }
@@ -132,10 +132,10 @@ static int layout(mg_pipeline *p)
             continue;
         }
         for (size_t l = 0; l < in->levels.n; l++) {
-            size_t len = strlen(in->name) + in->levels.len[l] + 2;
+            size_t len = strlen(in->name) + strtab_len(&in->levels, l) + 2;
             if (!(p->feature[f] = malloc(len)))
                 return mg_error_set(MG_ENOMEM, "out of memory (pipeline)");
-            snprintf(p->feature[f++], len, "%s=%s", in->name, in->levels.str[l]);
+            snprintf(p->feature[f++], len, "%s=%s", in->name, strtab_str(&in->levels, l));
         }
     }
     return MG_OK;
@@ -298,7 +298,7 @@ const char *mg_pipeline_input_level(const mg_pipeline *p, size_t i, size_t level
 {
     if (i >= p->n || p->in[i].type != MG_COL_CATEGORICAL || level >= p->in[i].levels.n)
         return NULL;
-    return p->in[i].levels.str[level];
+    return strtab_str(&p->in[i].levels, level);
 }
 
 size_t mg_pipeline_input_offset(const mg_pipeline *p, size_t i)
@@ -485,12 +485,12 @@ static json_t *input_to_json(const input *in)
         if (rc == MG_OK)
             rc = set_new(o, "levels", levels = json_array());
         for (size_t l = 0; rc == MG_OK && l < in->levels.n; l++)
-            if (json_array_append_new(levels, json_stringn(in->levels.str[l], in->levels.len[l])) <
+            if (json_array_append_new(levels, json_stringn(strtab_str(&in->levels, l), strtab_len(&in->levels, l))) <
                 0)
                 rc = MG_ENOMEM;
         if (rc == MG_OK)
             rc = set_new(o, "impute",
-                         in->impute >= 0 ? json_string(in->levels.str[in->impute]) : json_null());
+                         in->impute >= 0 ? json_string(strtab_str(&in->levels, in->impute)) : json_null());
     }
     if (rc < 0) {
         json_decref(o);

@@ -13,85 +13,87 @@ struct strtab_block {
     char data[];
 };
 
-uint32_t strtab_hash(const char *s, size_t len)
+static inline uint64_t mix(uint64_t h)
 {
-    /* 8 bytes at a time with a multiply-xorshift mix: short category names
-     * are the common case, and this beats byte-wise FNV on them */
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)len;
-    uint64_t w;
-
-    while (len >= 8) {
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
-        s += 8;
-        len -= 8;
-    }
-    if (len) {
-        w = 0;
-        memcpy(&w, s, len);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-    }
     h ^= h >> 29;
     h *= 0x94D049BB133111EBull;
     h ^= h >> 32;
-    return (uint32_t)h;
+    return h;
+}
+
+static inline uint32_t hash_bytes(const char *s, size_t len)
+{
+    /* Short strings (category names) in one or two overlapping loads, as in
+     * xxh3's short-input path: no byte loop and no read past the end. */
+    uint64_t h = 0x9E3779B97F4A7C15ull * (len + 1);
+
+    if (len >= 8) {
+        while (len > 16) {
+            h = (h ^ load64(s)) * 0xBF58476D1CE4E5B9ull;
+            h ^= h >> 31;
+            s += 8;
+            len -= 8;
+        }
+        h = (h ^ load64(s)) * 0xBF58476D1CE4E5B9ull;
+        h = (h ^ load64(s + len - 8)) * 0xD6E8FEB86659FD93ull;
+    } else if (len >= 4) {
+        h = (h ^ ((uint64_t)load32(s) << 32 | load32(s + len - 4))) * 0xBF58476D1CE4E5B9ull;
+    } else if (len > 0) {
+        uint64_t w = (uint64_t)(unsigned char)s[0] << 16 |
+                     (uint64_t)(unsigned char)s[len >> 1] << 8 | (unsigned char)s[len - 1];
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    }
+    return (uint32_t)mix(h);
+}
+
+uint32_t strtab_hash(const char *s, size_t len)
+{
+    return hash_bytes(s, len);
+}
+
+/* The slot holding `s`, or the empty slot where it would go. */
+static inline size_t probe(const strtab *t, uint32_t h, const char *s, size_t len)
+{
+    size_t mask = t->nslots - 1, i;
+
+    for (i = h & mask;; i = (i + 1) & mask) {
+        uint64_t v = t->slots[i];
+        if (!v)
+            return i;
+        if ((uint32_t)(v >> 32) == h) {
+            const strtab_entry *e = &t->e[(uint32_t)v - 1];
+            if (e->len == len && strtab_same(e->str, s, len))
+                return i;
+        }
+    }
 }
 
 int32_t strtab_find(const strtab *t, const char *s, size_t len)
 {
-    uint32_t h;
-    size_t mask, i;
+    uint64_t v;
 
     if (!t->nslots)
         return -1;
-    h = strtab_hash(s, len);
-    mask = t->nslots - 1;
-    for (i = h & mask;; i = (i + 1) & mask) {
-        uint32_t c = t->slots[i];
-        if (!c)
-            return -1;
-        c--;
-        if (t->hash[c] == h && t->len[c] == len && memcmp(t->str[c], s, len) == 0)
-            return (int32_t)c;
-    }
+    v = t->slots[probe(t, hash_bytes(s, len), s, len)];
+    return v ? (int32_t)((uint32_t)v - 1) : -1;
 }
 
 static int rehash(strtab *t, size_t nslots)
 {
-    uint32_t *slots = calloc(nslots, sizeof *slots);
+    uint64_t *slots = calloc(nslots, sizeof *slots);
     size_t mask = nslots - 1;
 
     if (!slots)
         return mg_error_set(MG_ENOMEM, "out of memory (string table)");
     for (size_t c = 0; c < t->n; c++) {
-        size_t i = t->hash[c] & mask;
+        size_t i = t->e[c].hash & mask;
         while (slots[i])
             i = (i + 1) & mask;
-        slots[i] = (uint32_t)c + 1;
+        slots[i] = (uint64_t)t->e[c].hash << 32 | (c + 1);
     }
     free(t->slots);
     t->slots = slots;
     t->nslots = nslots;
-    return MG_OK;
-}
-
-static int grow_entries(strtab *t)
-{
-    size_t cap = t->cap ? t->cap * 2 : 16;
-    const char **str = realloc(t->str, cap * sizeof *str);
-    if (!str)
-        return mg_error_set(MG_ENOMEM, "out of memory (string table)");
-    t->str = str;
-    uint32_t *len = realloc(t->len, cap * sizeof *len);
-    if (!len)
-        return mg_error_set(MG_ENOMEM, "out of memory (string table)");
-    t->len = len;
-    uint32_t *hash = realloc(t->hash, cap * sizeof *hash);
-    if (!hash)
-        return mg_error_set(MG_ENOMEM, "out of memory (string table)");
-    t->hash = hash;
-    t->cap = cap;
     return MG_OK;
 }
 
@@ -117,41 +119,47 @@ static const char *store(strtab *t, const char *s, size_t len)
     return p;
 }
 
-int strtab_intern(strtab *t, int32_t *code, const char *s, size_t len)
+/* Add `s` (not in the table) with hash h. */
+static int add(strtab *t, int32_t *code, const char *s, size_t len, uint32_t h)
 {
-    uint32_t h = strtab_hash(s, len);
-    size_t mask, i;
+    strtab_entry *e;
+    size_t i;
     int rc;
 
-    if (t->nslots) {
-        mask = t->nslots - 1;
-        for (i = h & mask;; i = (i + 1) & mask) {
-            uint32_t c = t->slots[i];
-            if (!c)
-                break;
-            c--;
-            if (t->hash[c] == h && t->len[c] == len && memcmp(t->str[c], s, len) == 0) {
-                *code = (int32_t)c;
-                return MG_OK;
-            }
-        }
-    }
     if (t->n >= INT32_MAX || len > UINT32_MAX)
         return mg_error_set(MG_ETOOBIG, "more than 2^31 distinct values or a 4 GiB value");
     if ((t->n + 1) * 2 > t->nslots && (rc = rehash(t, t->nslots ? t->nslots * 2 : 64)) < 0)
         return rc;
-    if (t->n == t->cap && (rc = grow_entries(t)) < 0)
-        return rc;
-    if (!(t->str[t->n] = store(t, s, len)))
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        if (!(e = realloc(t->e, cap * sizeof *e)))
+            return mg_error_set(MG_ENOMEM, "out of memory (string table)");
+        t->e = e;
+        t->cap = cap;
+    }
+    e = &t->e[t->n];
+    if (!(e->str = store(t, s, len)))
         return mg_error_set(MG_ENOMEM, "out of memory (string table)");
-    t->len[t->n] = (uint32_t)len;
-    t->hash[t->n] = h;
-    mask = t->nslots - 1;
-    for (i = h & mask; t->slots[i]; i = (i + 1) & mask)
-        ;
-    t->slots[i] = (uint32_t)t->n + 1;
+    e->len = (uint32_t)len;
+    e->hash = h;
+    i = probe(t, h, s, len);
+    t->slots[i] = (uint64_t)h << 32 | (t->n + 1);
     *code = (int32_t)t->n++;
     return MG_OK;
+}
+
+int strtab_intern(strtab *t, int32_t *code, const char *s, size_t len)
+{
+    uint32_t h = hash_bytes(s, len);
+
+    if (t->nslots) {
+        uint64_t v = t->slots[probe(t, h, s, len)];
+        if (v) {
+            *code = (int32_t)((uint32_t)v - 1);
+            return MG_OK;
+        }
+    }
+    return add(t, code, s, len, h);
 }
 
 int strtab_copy(strtab *dst, const strtab *src)
@@ -160,7 +168,7 @@ int strtab_copy(strtab *dst, const strtab *src)
     int rc;
 
     for (size_t c = 0; c < src->n; c++)
-        if ((rc = strtab_intern(dst, &code, src->str[c], src->len[c])) < 0)
+        if ((rc = strtab_intern(dst, &code, src->e[c].str, src->e[c].len)) < 0)
             return rc;
     return MG_OK;
 }
@@ -174,9 +182,7 @@ void strtab_free(strtab *t)
         t->blocks = b->next;
         free(b);
     }
-    free(t->str);
-    free(t->len);
-    free(t->hash);
+    free(t->e);
     free(t->slots);
     memset(t, 0, sizeof *t);
 }

@@ -192,4 +192,191 @@ int mg_key_verify(const mg_key *k, const void *msg, size_t len,
 
 void mg_key_free(mg_key *k); /* NULL is a no-op */
 
+/* ------------------------------------------------------------------------------------------ */
+/* The store (DESIGN §7): DIR/modelgov.db, DIR/artifacts/<sha256>, DIR/keys/<key id>.pem       */
+/* ------------------------------------------------------------------------------------------ */
+
+#define MG_STORE_DB "modelgov.db"
+
+/*
+ * An open store. One handle serves a whole process: every function below is
+ * safe to call from several threads at once on the same handle (readers get
+ * pooled SQLite connections; writers are group-committed, see below).
+ *
+ * Every state change is one call that runs in a SQLite transaction, makes the
+ * change, appends its Ed25519-signed log entry, and returns only once the
+ * transaction is durable (WAL, synchronous=FULL): all of it or none of it.
+ * Changes made at the same moment by several threads share one transaction
+ * (a savepoint each, so one failing change does not take the others with
+ * it), one signed tree head and one fsync.
+ */
+typedef struct mg_store mg_store;
+
+/*
+ * Create a store in `dir` (made if missing): the database, the artifact and
+ * key folders, a first Ed25519 key (keys/<id>.pem, mode 0600), and log entry
+ * 0 ("store.init") announcing that key, with the first signed tree head.
+ * Errors: MG_EEXISTS (already a store), MG_EIO, MG_ENOMEM.
+ */
+int mg_store_init(mg_store **out, const char *dir);
+
+/*
+ * Open an existing store, bringing an older schema up to date. Errors:
+ * MG_ENOTFOUND (no modelgov.db: "run 'modelgov init --store DIR'"),
+ * MG_ECONFLICT (written by a newer modelgov: refused, nothing changed),
+ * MG_EPARSE (not a modelgov database), MG_EIO, MG_ENOMEM.
+ */
+int mg_store_open(mg_store **out, const char *dir);
+
+/* Close; no call may be running on `s`. NULL is a no-op. */
+void mg_store_close(mg_store *s);
+
+/* The directory given to open/init. Borrowed. */
+const char *mg_store_dir(const mg_store *s);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Actors and roles (DESIGN §4): every change names who made it                                */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Roles in increasing power; the same numbers as web's mg_web_role. */
+typedef enum mg_role {
+    MG_ROLE_VIEWER = 1,    /* read */
+    MG_ROLE_SUBMITTER = 2, /* data sets, runs, models, versions, reports */
+    MG_ROLE_REVIEWER = 3,  /* approve / reject / promote */
+    MG_ROLE_ADMIN = 4      /* tokens, policies, key rotation */
+} mg_role;
+
+#define MG_ACTOR_NAME_MAX 65
+#define MG_ACTOR_LOCAL "local" /* the command line, acting with filesystem access to the store */
+
+/* Who acts: a token's name and role (mg_gov_token_authenticate), or the local operator. */
+typedef struct mg_actor {
+    char name[MG_ACTOR_NAME_MAX];
+    mg_role role;
+} mg_actor;
+
+/* "viewer", "submitter", "reviewer", "admin" ("none" otherwise). Never NULL. */
+const char *mg_role_name(mg_role r);
+
+/* Parse a role name. Errors: MG_EINVAL naming the value and the choices. */
+int mg_role_parse(mg_role *out, const char *text);
+
+/* The command line's actor: MG_ACTOR_LOCAL with the admin role. */
+void mg_actor_local(mg_actor *out);
+
+/*
+ * What a change returns. `id` is the new (or changed) row, `number` a new
+ * version's number, `log_index` the entry the change appended, `sha256` the
+ * content hash it stored (data set, artifact, report). Unused fields are 0/"".
+ */
+typedef struct mg_gov_result {
+    int64_t id;
+    int64_t number;
+    int64_t log_index;
+    char sha256[MG_SHA256_HEX];
+} mg_gov_result;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tokens                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+#define MG_TOKEN_SECRET_MAX 64 /* "mgt_" and 43 base64url characters, and a NUL */
+
+/*
+ * Create a token `name` (1-64 of A-Za-z0-9._-@) with `role`. The secret is
+ * written to `secret` once and only its SHA-256 is stored: show it to the
+ * user now. Needs the admin role. Log: "token.create".
+ * Errors: MG_EPERM, MG_EINVAL (name, role), MG_EEXISTS (name taken), MG_EIO.
+ */
+int mg_gov_token_create(mg_gov_result *res, char secret[MG_TOKEN_SECRET_MAX], mg_store *s,
+                        const mg_actor *by, const char *name, mg_role role);
+
+/* Revoke token `name` (admin). Log: "token.revoke". Errors: MG_EPERM, MG_ENOTFOUND, MG_EIO. */
+int mg_gov_token_revoke(mg_gov_result *res, mg_store *s, const mg_actor *by, const char *name);
+
+/*
+ * The actor a bearer secret stands for; the stored hash is compared in
+ * constant time. Errors: MG_EAUTH ("unknown token", "token 'x' was revoked"), MG_EIO.
+ */
+int mg_gov_token_authenticate(mg_actor *out, mg_store *s, const char *secret);
+
+/* [{"id","name","role","created","created_by","revoked","log_index"}]. Errors: MG_EIO. */
+int mg_gov_tokens_list(json_t **out, mg_store *s);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Artifacts: content-addressed, read-only files (model artifacts, data sets, reports)         */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Store bytes as DIR/artifacts/<sha256> (temp file, fsync, rename, fsync of
+ * the folder; mode 0444) and write the hex hash. Storing the same bytes
+ * twice is harmless. Errors: MG_EIO, MG_ENOMEM.
+ */
+int mg_gov_artifact_put(char hex[MG_SHA256_HEX], mg_store *s, const void *data, size_t len);
+
+/* The same from a file, streamed (uploads). Errors: MG_ENOTFOUND, MG_EIO, MG_ENOMEM. */
+int mg_gov_artifact_put_file(char hex[MG_SHA256_HEX], mg_store *s, const char *path);
+
+/* Path of a stored artifact (malloc'd). Errors: MG_EINVAL (not a sha256), MG_ENOTFOUND. */
+int mg_gov_artifact_path(char **out, mg_store *s, const char *hex);
+
+/* Append an artifact's bytes, checked against its name. Errors: MG_ENOTFOUND, MG_EVERIFY, MG_EIO. */
+int mg_gov_artifact_read(mg_buf *out, mg_store *s, const char *hex);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The signed log (DESIGN §6)                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Entry n is the canonical JSON (RFC 8785) of
+ *   {"index":n,"time":"2026-01-02T03:04:05Z","actor":"alice","action":"version.transition",
+ *    "subject":{...ids and sha256s...},"prev":"<hex SHA-256 of entry n-1's bytes>"}
+ * ("prev" of entry 0 is 64 zeros). Its Merkle leaf is SHA-256(0x00 || bytes);
+ * its signature is Ed25519 over the bytes. A tree head's signature covers
+ * the canonical JSON of {"root":"<hex>","size":n,"time":"..."}.
+ *
+ * JSON shapes returned below (also the web API's and the audit bundle's):
+ *   signed entry: {"entry":{...},"leaf_hash":"<hex>","key_id":"<hex>","signature":"<base64>"}
+ *   tree head:    {"size":n,"root":"<hex>","time":"...","key_id":"<hex>","signature":"<base64>"}
+ */
+
+/* Number of entries. Errors: MG_EIO. */
+int mg_gov_log_size(uint64_t *out, mg_store *s);
+
+/* One signed entry. Errors: MG_ENOTFOUND, MG_EIO. */
+int mg_gov_log_entry(json_t **out, mg_store *s, uint64_t index);
+
+/* The latest signed tree head. Errors: MG_ENOTFOUND (empty log), MG_EIO. */
+int mg_gov_tree_head(json_t **out, mg_store *s);
+
+/*
+ * {"index","size","leaf_hash","root","proof":["<hex>",...],"tree_head":{...}}:
+ * the inclusion proof of entry `index` in the tree of `size` entries (0: the
+ * latest signed tree head's size, which is then included; it is also
+ * included whenever a head of exactly `size` was signed).
+ * Errors: MG_EINVAL (index >= size, size beyond the log), MG_ENOTFOUND, MG_EIO.
+ */
+int mg_gov_inclusion_proof(json_t **out, mg_store *s, uint64_t index, uint64_t size);
+
+/*
+ * {"first","second","first_root","second_root","proof":[...]} proving the
+ * log of `second` entries extends the one of `first`.
+ * Errors: MG_EINVAL (first > second, second beyond the log), MG_EIO.
+ */
+int mg_gov_consistency_proof(json_t **out, mg_store *s, uint64_t first, uint64_t second);
+
+/*
+ * Rotate the signing key (admin): a new Ed25519 key is saved in DIR/keys/,
+ * announced by a "key.rotate" entry {"previous_key_id","key_id","public_key"}
+ * signed by the old key, and signs everything after. res->sha256 gets the
+ * new key id. Errors: MG_EPERM, MG_EIO.
+ */
+int mg_gov_key_rotate(mg_gov_result *res, mg_store *s, const mg_actor *by);
+
+/* [{"key_id","status":"active"|"retired","created","announced_index","public_key":PEM}]. */
+int mg_gov_keys_list(json_t **out, mg_store *s);
+
+/* The bytes a tree head signature covers. Errors: MG_ENOMEM. */
+int mg_gov_tree_head_bytes(mg_buf *out, uint64_t size, const char *root_hex, const char *time);
+
 #endif

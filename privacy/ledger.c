@@ -207,6 +207,25 @@ int mg_privacy_ledger_spend(mg_privacy_spend *out, const mg_privacy_ledger *l, c
                                              curve, MG_PRIVACY_ORDERS, delta);
 }
 
+int mg_privacy_ledger_curve(double *rdp, int *unbounded, const mg_privacy_ledger *l,
+                            const char *sha256)
+{
+    const account *a;
+    int rc;
+
+    memset(rdp, 0, MG_PRIVACY_ORDERS * sizeof *rdp);
+    *unbounded = 0;
+    if ((rc = check_sha256(sha256)) < 0)
+        return rc;
+    if (!(a = find_account(l, sha256)))
+        return MG_OK;
+    *unbounded = a->unbounded;
+    for (size_t i = 0; i < run_count(a); i++)
+        for (size_t k = 0; run_at(a, i)->is_private && k < MG_PRIVACY_ORDERS; k++)
+            rdp[k] += run_at(a, i)->rdp[k];
+    return MG_OK;
+}
+
 int mg_privacy_ledger_spend_prv(double *eps, const mg_privacy_ledger *l, const char *sha256,
                                 double delta)
 {

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mg_estimator.h"
+
 /*
  * The mechanism every accountant here analyses is DP-SGD's: the Poisson-
  * subsampled Gaussian mechanism (each example in a batch with probability q,
@@ -218,5 +220,111 @@ int mg_privacy_ledger_to_json(char **out, const mg_privacy_ledger *l);
  * MG_ENOMEM.
  */
 int mg_privacy_ledger_from_json(mg_privacy_ledger **out, const char *text, size_t len);
+
+/*
+ * The RDP curve a data set has accumulated (sum over its DP runs, at
+ * mg_privacy_orders()) into rdp[MG_PRIVACY_ORDERS], and whether a
+ * non-private run made it unbounded: the `prior` a new DP run's budget check
+ * starts from. Zeros for an unknown data set. Errors: MG_EINVAL (bad digest).
+ */
+int mg_privacy_ledger_curve(double *rdp, int *unbounded, const mg_privacy_ledger *l,
+                            const char *sha256);
+
+/* ---- DP-SGD (privacy/dpsgd.c, privacy/noise.c) ---- */
+
+/*
+ * DP-SGD (Abadi et al. 2016) as Opacus runs it, on the core's training loop:
+ * each step samples a Poisson batch (every training row independently with
+ * probability q, so the batch size varies and may be 0), clips each
+ * example's gradient to L2 norm C over all parameters (factor
+ * min(1, C / (norm + 1e-6)), Opacus's), adds N(0, sigma^2 C^2) noise to
+ * the sum and divides by the expected batch size q N. An epoch is
+ * floor(1 / q) steps (Opacus's Poisson data loader). Noise and sampling come
+ * from OpenSSL's CSPRNG (RAND_bytes), and each noise value is the sum of four
+ * Gaussians halved, as Opacus's secure mode does against floating-point
+ * attacks; `insecure_seed` swaps in the seeded xoshiro generator for
+ * reproducible tests, and the run records that it is not secure.
+ */
+typedef struct mg_dpsgd_options {
+    double sample_rate;      /* q in (0, 1] */
+    double max_grad_norm;    /* C > 0 */
+    double noise_multiplier; /* sigma >= 0 (0: no privacy, for tests); calibrated when
+                                target_epsilon > 0 */
+    double target_epsilon;   /* > 0: calibrate sigma so the planned steps spend at most this */
+    double delta;            /* in (0, 1) */
+    double max_epsilon;      /* > 0: never spend more (prior spend included); 0: no cap */
+    mg_privacy_accountant accountant; /* names the epsilon that calibration and the cap use */
+    int insecure;                     /* 1: seeded noise and sampling, NOT secure */
+    uint64_t insecure_seed;
+} mg_dpsgd_options;
+
+#define MG_DPSGD_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        0, 0, 0, 0, 0, 0, MG_PRIVACY_RDP, 0, 0                                                     \
+    }
+
+typedef struct mg_dpsgd mg_dpsgd;
+
+/*
+ * DP-SGD for `rows` training rows and `epochs` epochs (planned steps =
+ * epochs * floor(1 / q)). `prior` (MG_PRIVACY_ORDERS values, may be NULL) is
+ * the RDP the data set has already spent (mg_privacy_ledger_curve), counted
+ * against max_epsilon; it needs the RDP accountant (curves compose, PRVs
+ * need the events: with MG_PRIVACY_PRV a prior is MG_EINVAL). With
+ * target_epsilon, sigma is calibrated for this run alone (Opacus's
+ * get_noise_multiplier). With max_epsilon the number of steps allowed is
+ * fixed up front; 0 allowed steps refuses the run.
+ * Errors: MG_EINVAL (an option out of range, naming it), MG_ECONFLICT
+ * ("--max-epsilon": not one step fits in the budget), MG_ENOMEM, MG_ERROR
+ * (the CSPRNG failed).
+ */
+int mg_dpsgd_create(mg_dpsgd **out, const mg_dpsgd_options *o, size_t rows, size_t epochs,
+                    const double *prior);
+void mg_dpsgd_free(mg_dpsgd *d); /* NULL is a no-op */
+
+/*
+ * The batch sampler, gradient aggregator and hook that make an estimator's
+ * training DP-SGD; mg_dpsgd_attach() installs the first two. `d` must
+ * outlive training. The hook (its ud is `d`, nothing to free) stops
+ * training cleanly (after_step returns 1) once the allowed steps are taken;
+ * past them the aggregator fails with MG_ECONFLICT. Cannot fail.
+ */
+mg_batch_sampler mg_dpsgd_sampler(mg_dpsgd *d);
+mg_grad_aggregator mg_dpsgd_aggregator(mg_dpsgd *d);
+mg_hook mg_dpsgd_hook(mg_dpsgd *d);
+void mg_dpsgd_attach(mg_dpsgd *d, mg_estimator *e);
+
+/* What a DP-SGD run did and spent (after or during training). */
+typedef struct mg_dpsgd_report {
+    double sample_rate, noise_multiplier, max_grad_norm, delta;
+    double expected_batch;          /* q N */
+    uint64_t steps;                 /* steps taken */
+    uint64_t planned_steps;         /* epochs * floor(1 / q) */
+    uint64_t allowed_steps;         /* what max_epsilon allows (planned_steps without a cap) */
+    double epsilon_rdp, best_order; /* this run alone */
+    double epsilon_prv;             /* this run alone, PRV accountant (NaN if not computed) */
+    double max_epsilon, target_epsilon;
+    int stopped_by_budget; /* training ended because max_epsilon was reached */
+    int insecure;
+    uint64_t insecure_seed;
+} mg_dpsgd_report;
+
+/*
+ * Fill *out; with_prv 1 also runs the PRV accountant (slower).
+ * Errors: those of the accountants.
+ */
+int mg_dpsgd_report_get(mg_dpsgd_report *out, const mg_dpsgd *d, int with_prv);
+
+/* The run's event (q, sigma, steps taken), for the ledger. */
+mg_privacy_event mg_dpsgd_event(const mg_dpsgd *d);
+
+/*
+ * Record the report in the model's training settings as the "dp" object
+ * (mg_model_training(m)["dp"]): sample_rate, noise_multiplier,
+ * max_grad_norm, delta, steps, epsilon (RDP), best_alpha, epsilon_prv,
+ * accountant, noise ("secure" or "insecure-seed") and the seed when
+ * insecure. Errors: MG_ENOMEM.
+ */
+int mg_dpsgd_report_record(const mg_dpsgd_report *r, mg_model *m);
 
 #endif

@@ -7,11 +7,11 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev
             libjansson-dev liblapacke-dev libopenblas-dev libfftw3-dev check openssl
-            sqlite3 curl)
+            sqlite3 curl jq)
 # Optional extras: peers for `make bench` and the browser test. Asked for with
 # MG_DEPS_EXTRA=bench and/or MG_DEPS_EXTRA=browser.
 bench_pkgs=(python3 python3-sklearn python3-pandas python3-torch wrk nginx-light hyperfine)
-browser_pkgs=(chromium nodejs npm)
+browser_pkgs=(chromium)
 # MG_DEPS_EXTRA=web: Node for the OpenAPI linter (@redocly/cli, from npm, below).
 web_pkgs=(nodejs npm)
 
@@ -19,8 +19,19 @@ want=("${build_pkgs[@]}")
 case " ${MG_DEPS_EXTRA:-} " in *" bench "*) want+=("${bench_pkgs[@]}") ;; esac
 case " ${MG_DEPS_EXTRA:-} " in *" browser "*) want+=("${browser_pkgs[@]}") ;; esac
 if ! command -v npm >/dev/null; then
-    case " ${MG_DEPS_EXTRA:-} " in *" web "*) want+=("${web_pkgs[@]}") ;; esac
+    case " ${MG_DEPS_EXTRA:-} " in *" web "* | *" browser "*) want+=("${web_pkgs[@]}") ;; esac
 fi
+
+# MG_DEPS_EXTRA=browser: playwright-core (pinned in tests/browser/package-lock.json) drives
+# Debian's chromium; `npm ci` fetches only that package, never a browser build.
+install_playwright() {
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+    [ -d "$dir/node_modules/playwright-core" ] && return 0
+    command -v npm >/dev/null || return 0
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent >/dev/null 2>&1) ||
+        echo "note: could not install playwright-core; the browser test will be skipped" >&2
+}
 
 # The OpenAPI linter tests/test_web_openapi.sh runs, installed once here (never at test time).
 install_redocly() {
@@ -31,7 +42,11 @@ install_redocly() {
     npm install --prefix "$prefix" --no-audit --no-fund --silent @redocly/cli@2 >/dev/null 2>&1 ||
         echo "note: could not install @redocly/cli; the OpenAPI lint will be skipped" >&2
 }
-case " ${MG_DEPS_EXTRA:-} " in *" web "*) trap install_redocly EXIT ;; esac
+case " ${MG_DEPS_EXTRA:-} " in
+*" web "*" browser "* | *" browser "*" web "*) trap 'install_redocly; install_playwright' EXIT ;;
+*" web "*) trap install_redocly EXIT ;;
+*" browser "*) trap install_playwright EXIT ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

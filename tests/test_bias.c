@@ -2,6 +2,7 @@
 #include "binomial.h" /* the bootstrap's sampler, tested on its own below */
 #include "mg_bias.h"
 #include "mg_core.h"
+#include "mg_model.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -473,6 +474,77 @@ START_TEST(test_bias_binomial_sampler)
 }
 END_TEST
 
+/*
+ * FT with a hand-made logistic model on inputs x and g01 (identity pipeline):
+ * logit = x - 5 + w g01. Facet d = g01 1; neighbours use x only (the facet's
+ * own column is left out), k = 5 since facet a has 12 rows (x = 1..12,
+ * positive for x > 5). Facet d rows x = 6.6, 7.4, 9.4, 2.4, 5.4 have the
+ * neighbour majorities +, +, +, -, - (e.g. 7.4: 7 8 6 9 5 -> 4 of 5 positive).
+ * w = -3: d positive for x > 8: model -, -, +, -, - -> two flips to negative,
+ *   FT = (0 - 2) / 5 = -0.4.
+ * w = +3: d positive for x > 2: model +, +, +, +, + -> two flips to positive
+ *   (model + where the neighbours say -), FT = (2 - 0) / 5 = 0.4.
+ */
+static char *flip_model(double w)
+{
+    static const char *const names[] = {"x", "g01"};
+    static const char *const classes[] = {"no", "yes"};
+    mg_model_spec spec = MG_MODEL_SPEC_INIT;
+    mg_pipeline *p = NULL;
+    mg_model *m = NULL;
+    char file[32], *path;
+    ck_assert_int_eq(mg_pipeline_identity(&p, names, 2), 0);
+    spec.type = MG_MODEL_LOGISTIC;
+    spec.classes = 2;
+    spec.class_names = classes;
+    spec.label = "y";
+    ck_assert_int_eq(mg_model_create(&m, &spec, p), 0);
+    ck_assert_uint_eq(mg_model_params(m), 3);
+    double *theta = mg_model_param_data_mut(m);
+    theta[0] = 1;  /* x */
+    theta[1] = w;  /* g01 */
+    theta[2] = -5; /* bias */
+    snprintf(file, sizeof file, "flip%+g.mgm", w);
+    path = tu_path(file);
+    ck_assert_msg(mg_model_save(m, path) == 0, "%s", mg_error_last());
+    mg_model_free(m);
+    return path;
+}
+
+START_TEST(test_bias_flip_test)
+{
+    static const char *data = "x,g01,y\n1,0,no\n2,0,no\n3,0,no\n4,0,no\n5,0,no\n6,0,yes\n"
+                              "7,0,yes\n8,0,yes\n9,0,yes\n10,0,yes\n11,0,yes\n12,0,yes\n"
+                              "6.6,1,yes\n7.4,1,no\n9.4,1,yes\n2.4,1,no\n5.4,1,no\n";
+    char *neg = flip_model(-3), *pos = flip_model(3);
+    mg_bias_options o = MG_BIAS_OPTIONS_INIT;
+    o.data = (mg_bias_source){"flip.csv", data, strlen(data)};
+    o.label = "y";
+    o.positive = "yes";
+    o.facets = "g01=1";
+    o.model = neg;
+    mg_bias_report *r = compute_ok(&o);
+    ck_assert_double_eq_tol(value_of(r, 0, "FT"), -0.4, 1e-15);
+    ck_assert_double_eq_tol(value_of(r, 0, "CI"), (12.0 - 5) / 17, 1e-15); /* with the rest */
+    mg_bias_report_free(r);
+    o.model = pos;
+    o.metrics = "FT";
+    o.bootstrap = 200;
+    r = compute_ok(&o);
+    mg_bias_result res;
+    ck_assert_int_eq(mg_bias_report_get(&res, r, 0, "FT"), 0);
+    ck_assert_double_eq_tol(res.v.value, 0.4, 1e-15);
+    ck_assert(res.has_ci && res.ci[0] >= 0 && res.ci[0] < 0.4 && res.ci[1] > 0.4 && res.ci[1] <= 1);
+    mg_bias_report_free(r);
+    o.metrics = "FT";
+    o.model = NULL;
+    ck_assert_int_eq(mg_bias_report_compute(&r, &o), MG_EINVAL);
+    ck_assert_str_eq(mg_error_last(), "--metrics: FT needs --model");
+    free(neg);
+    free(pos);
+}
+END_TEST
+
 static int within(double x, double ref)
 {
     return fabs(x - ref) <= 1e-9 * fabs(ref) || fabs(x - ref) <= 1e-12;
@@ -644,6 +716,7 @@ static Suite *bias_suite(void)
     tcase_add_test(tc, test_bias_bootstrap_reproducible);
     tcase_add_test(tc, test_bias_bootstrap_matches_theory);
     tcase_add_test(tc, test_bias_binomial_sampler);
+    tcase_add_test(tc, test_bias_flip_test);
     tcase_add_test(tc, test_bias_adult_reference);
     tcase_add_test(tc, test_bias_cli_json_and_table);
     tcase_add_test(tc, test_bias_cli_bad_input);

@@ -749,6 +749,25 @@ static const char *level_name(void *ctx, size_t input, size_t level)
     return input == 5 && level < 3 ? lv[level] : NULL;
 }
 
+/* Records the range of column a that LIME's samples span (one thread). */
+typedef struct range_ctx {
+    double lo, hi;
+    size_t n;
+} range_ctx;
+
+static int range_predict(void *ctx, const double *raw, size_t n, double *out)
+{
+    range_ctx *r = ctx;
+    for (size_t i = 0; i < n; i++) {
+        double a = raw[i * 6];
+        r->lo = fmin(r->lo, a);
+        r->hi = fmax(r->hi, a);
+        r->n += isnan(a);
+        out[i] = a;
+    }
+    return 0;
+}
+
 /*
  * Training column a = 1..8 repeated: numpy.percentile gives quartiles 2.75,
  * 4.5, 6.25, so x = 3 falls in "2.75 < a <= 4.50". The categorical column
@@ -799,6 +818,23 @@ START_TEST(test_explain_lime_rules_and_fit)
     o.threads = 2;
     ck_assert_int_eq(mg_explain_lime_compute(&res2, m, st, x, NULL, 2, &o), 0);
     ck_assert_mem_eq(res->phi, res2->phi, 12 * sizeof(double));
+    {
+        /* samples of a stay inside the training range 1..8 (truncated to their bins) */
+        range_ctx rc = {INFINITY, -INFINITY, 0};
+        mg_explain_model *rm = NULL;
+        mg_explain_result *rr = NULL;
+        o.threads = 1;
+        ck_assert_int_eq(mg_explain_model_create(&rm, range_predict, &rc, 6, 1, axiom_names,
+                                                 axiom_types), 0);
+        ck_assert_int_eq(mg_explain_lime_compute(&rr, rm, st, x, NULL, 2, &o), 0);
+        ck_assert_double_ge(rc.lo, 1.0);
+        ck_assert_double_le(rc.hi, 8.0);
+        ck_assert_double_lt(rc.lo, 2.0); /* and fill it */
+        ck_assert_double_gt(rc.hi, 7.0);
+        ck_assert_uint_eq(rc.n, 0);
+        mg_explain_result_free(rr);
+        mg_explain_model_free(rm);
+    }
     j = mg_explain_result_to_json(res);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "method")), "lime");
@@ -910,28 +946,31 @@ static const char *const adult_cols[] = {
 #define ADULT_COLS 12
 #define ADULT_TRAIN_ROWS 8000
 
-/* Train a binary model of income > 50K on the first ADULT_TRAIN_ROWS rows. */
-static mg_model *adult_train(const mg_dataset *ds, mg_model_type type)
+/* Train a binary model of label == positive on the first n rows of ds, on `cols`. */
+static mg_model *train_binary(const mg_dataset *ds, const char *const *cols, size_t ncols,
+                              const char *label_col, const char *positive, mg_model_type type,
+                              size_t n)
 {
     mg_model_spec spec = MG_MODEL_SPEC_INIT;
     mg_train_options to = MG_TRAIN_OPTIONS_INIT;
     mg_run_config rc = MG_RUN_CONFIG_INIT;
-    const char *classes[] = {"<=50K", ">50K"};
-    size_t hidden[] = {16, 8}, n = ADULT_TRAIN_ROWS, *rows = malloc(n * sizeof(size_t)), w;
+    const char *classes[] = {"other", positive};
+    size_t hidden[] = {16, 8}, *rows = malloc(n * sizeof(size_t)), w;
     mg_pipeline *p = NULL;
     mg_model *m = NULL;
     mg_estimator *e = NULL;
-    long label = mg_dataset_col_find(ds, "income");
+    long label = mg_dataset_col_find(ds, label_col);
     const int32_t *codes = mg_dataset_col_codes(ds, (size_t)label);
-    long pos = mg_dataset_col_level_find(ds, (size_t)label, ">50K");
+    long pos = mg_dataset_col_level_find(ds, (size_t)label, positive);
     double *raw, *X, *y;
     mg_input in;
 
+    ck_assert_int_ge(pos, 0);
     for (size_t i = 0; i < n; i++)
         rows[i] = i;
-    ck_assert_int_eq(mg_pipeline_fit(&p, ds, rows, n, adult_cols, ADULT_COLS), 0);
+    ck_assert_int_eq(mg_pipeline_fit(&p, ds, rows, n, cols, ncols), 0);
     w = mg_pipeline_width(p);
-    raw = malloc(n * ADULT_COLS * sizeof(double));
+    raw = malloc(n * ncols * sizeof(double));
     X = malloc(n * w * sizeof(double));
     y = malloc(n * sizeof(double));
     ck_assert_int_eq(mg_pipeline_raw_from_dataset(raw, NULL, p, ds, rows, n), 0);
@@ -941,7 +980,7 @@ static mg_model *adult_train(const mg_dataset *ds, mg_model_type type)
     spec.type = type;
     spec.classes = 2;
     spec.class_names = classes;
-    spec.label = "income";
+    spec.label = label_col;
     spec.hidden = hidden;
     spec.nhidden = type == MG_MODEL_MLP ? 2 : 0;
     ck_assert_int_eq(mg_model_create(&m, &spec, p), 0);
@@ -957,6 +996,11 @@ static mg_model *adult_train(const mg_dataset *ds, mg_model_type type)
     free(X);
     free(y);
     return m;
+}
+
+static mg_model *adult_train(const mg_dataset *ds, mg_model_type type)
+{
+    return train_binary(ds, adult_cols, ADULT_COLS, "income", ">50K", type, ADULT_TRAIN_ROWS);
 }
 
 /* Raw rows [from, from + n) of ds for model m. */
@@ -1121,6 +1165,165 @@ START_TEST(test_explain_adult_mlp_kernel_equals_exact)
 }
 END_TEST
 
+/* ---- the command line --------------------------------------------------- */
+
+static const char *const credit_cols[] = {"age",    "gender",      "marital_status",
+                                          "education", "employment", "income",
+                                          "loan_amount", "debt_ratio", "credit_history_years",
+                                          "late_payments", "home"};
+
+static char *fixture_paths[4];
+
+/*
+ * Check runs each test in a child that leaves without atexit handlers, so a
+ * test removes the files it made itself.
+ */
+static void fixture_cleanup(void)
+{
+    for (size_t i = 0; i < 4; i++) {
+        if (fixture_paths[i])
+            remove(fixture_paths[i]);
+        free(fixture_paths[i]);
+        fixture_paths[i] = NULL;
+    }
+    if (!getenv("CK_FORK") || strcmp(getenv("CK_FORK"), "no") != 0)
+        remove(tu_tmpdir()); /* the child's own directory; in one process later tests reuse it */
+}
+
+/* credit.csv (1500 rows) with a logistic and an MLP model saved beside it, made once. */
+static void credit_fixture(char **csv, char **lr, char **mlp)
+{
+    char **paths = fixture_paths;
+    if (!paths[0]) {
+        mg_credit_options co = MG_CREDIT_OPTIONS_INIT;
+        mg_dataset *ds = NULL;
+        FILE *f;
+        paths[0] = tu_path("credit.csv");
+        paths[1] = tu_path("credit-lr.mgm");
+        paths[2] = tu_path("credit-mlp.mgm");
+        co.rows = 1500;
+        ck_assert_ptr_nonnull(f = fopen(paths[0], "w"));
+        ck_assert_int_eq(mg_credit_write(f, paths[0], &co), 0);
+        fclose(f);
+        ck_assert_int_eq(mg_dataset_open(&ds, paths[0], NULL), 0);
+        for (int k = 0; k < 2; k++) {
+            mg_model *m = train_binary(ds, credit_cols, 11, "approved", "yes",
+                                       k ? MG_MODEL_MLP : MG_MODEL_LOGISTIC, 1500);
+            ck_assert_int_eq(mg_model_save(m, paths[1 + k]), 0);
+            mg_model_free(m);
+        }
+        mg_dataset_close(ds);
+    }
+    *csv = paths[0];
+    *lr = paths[1];
+    *mlp = paths[2];
+}
+
+/* `explain --format json`: DESIGN §3's shape, efficiency per row, rows named by index. */
+START_TEST(test_explain_cli_json)
+{
+    const char *methods[] = {"kernel-shap", "exact", "linear"};
+    char *csv, *lr, *mlp;
+
+    credit_fixture(&csv, &lr, &mlp);
+    for (size_t k = 0; k < 3; k++) {
+        char *out = NULL, *err = NULL;
+        json_t *doc, *row;
+        json_error_t je;
+        size_t i;
+        ck_assert_int_eq(tu_run(&out, &err,
+                                "explain --model %s --data %s --rows 5-8 --method %s "
+                                "--background 20 --nsamples 300 --format json",
+                                k == 2 ? lr : mlp, csv, methods[k]),
+                         0);
+        ck_assert_msg((doc = json_loads(out, 0, &je)) != NULL, "%s: %s", je.text, out);
+        ck_assert_str_eq(json_string_value(json_object_get(doc, "method")), methods[k]);
+        ck_assert_uint_eq(json_array_size(json_object_get(doc, "rows")), 4);
+        json_array_foreach(json_object_get(doc, "rows"), i, row)
+        {
+            double sum = json_number_value(json_object_get(doc, "base_value"));
+            const char *key;
+            json_t *v;
+            ck_assert_int_eq(json_integer_value(json_object_get(row, "row")), (json_int_t)(5 + i));
+            ck_assert_uint_eq(json_object_size(json_object_get(row, "phi")), 11);
+            json_object_foreach(json_object_get(row, "phi"), key, v) sum += json_number_value(v);
+            ck_assert_double_eq_tol(sum, json_number_value(json_object_get(row, "prediction")),
+                                    1e-9);
+        }
+        ck_assert_ptr_nonnull(json_object_get(json_object_get(doc, "global"), "income"));
+        json_decref(doc);
+        free(out);
+        free(err);
+    }
+    fixture_cleanup();
+}
+END_TEST
+
+START_TEST(test_explain_cli_tables)
+{
+    char *csv, *lr, *mlp, *out = NULL, *err = NULL;
+
+    credit_fixture(&csv, &lr, &mlp);
+    ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s --rows 3 --method lime "
+                                        "--top 4 --nsamples 1000", mlp, csv), 0);
+    ck_assert_ptr_nonnull(strstr(out, "method lime"));
+    ck_assert_ptr_nonnull(strstr(out, "row 3: prediction"));
+    ck_assert_ptr_nonnull(strstr(out, "R²"));
+    ck_assert_ptr_nonnull(strstr(out, "global importance"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s --method kernel-shap "
+                                        "--kmeans --background 10 --threads 2", lr, csv), 0);
+    ck_assert_ptr_nonnull(strstr(out, "k-means centres"));
+    ck_assert_ptr_nonnull(strstr(out, "row 9: prediction"));
+    free(out);
+    free(err);
+    fixture_cleanup();
+}
+END_TEST
+
+/* Bad input: one clear message each, exit 1. */
+START_TEST(test_explain_cli_bad_input)
+{
+    char *csv, *lr, *mlp, *out = NULL, *err = NULL, *cut = tu_path("cut.csv");
+    fixture_paths[3] = cut;
+    struct {
+        const char *args, *expect;
+    } cases[] = {
+        {"--rows 10-1500 --method exact", "row 1500 out of range ("},
+        {"--rows 9-3 --method exact", "first row is after the last"},
+        {"--rows x --method exact", "not a row range"},
+        {"--method kernel-shap --nsamples 5", "--nsamples 5: Kernel SHAP needs at least"},
+        {"--method shapley", "--method: unknown explain method 'shapley'"},
+        {"--method lime --link logit", "--link applies to kernel-shap and exact only"},
+    };
+
+    credit_fixture(&csv, &lr, &mlp);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *want = cases[k].expect;
+        ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s %s", lr, csv,
+                                cases[k].args), 1);
+        ck_assert_msg(strstr(err, want) != NULL, "%s: %s", cases[k].args, err);
+        free(out);
+        free(err);
+    }
+    ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s --method linear", mlp, csv),
+                     1);
+    ck_assert_ptr_nonnull(strstr(err, "needs a linear or logistic model"));
+    free(out);
+    free(err);
+    /* a data file without the model's 'income' column */
+    tu_write(cut, "age,gender\n30,female\n");
+    ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s --method exact --rows 0",
+                            lr, cut), 1);
+    ck_assert_msg(strstr(err, "column 'marital_status' not in") != NULL, "%s", err);
+    ck_assert_ptr_nonnull(strstr(err, "needs it"));
+    free(out);
+    free(err);
+    fixture_cleanup();
+}
+END_TEST
+
 Suite *explain_suite(void);
 Suite *explain_suite(void)
 {
@@ -1149,6 +1352,12 @@ Suite *explain_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_explain_adult_logistic_linear_vs_kernel);
     tcase_add_test(tc, test_explain_adult_mlp_kernel_equals_exact);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cli");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_explain_cli_json);
+    tcase_add_test(tc, test_explain_cli_tables);
+    tcase_add_test(tc, test_explain_cli_bad_input);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,12 +1,15 @@
 /* test_web_jobs.c - the job pool: order, progress, cancel, failure, queue bound, shutdown. */
 #define _POSIX_C_SOURCE 200809L
 #include "mg_core.h"
+#include "job_store.h"
 #include "jobs.h"
 #include "testutil.h"
 
 #include <check.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A job that waits for `go` (or cancellation), reporting progress in quarters. */
@@ -212,6 +215,38 @@ START_TEST(test_web_jobs_shutdown_records_interrupted)
 }
 END_TEST
 
+/* A job file left "running" by a killed server is failed at the next start, with the reason. */
+START_TEST(test_web_jobs_store_recovers_interrupted)
+{
+    const char *dir = tu_tmpdir();
+    char *jobs = tu_path("jobs"), *f3, *f9;
+    int64_t last;
+    unsigned n;
+    json_t *j;
+
+    mkdir(jobs, 0700);
+    f3 = tu_path("jobs/3.json");
+    f9 = tu_path("jobs/9.json");
+    tu_write(f3, "{\"id\":3,\"kind\":\"train\",\"state\":\"running\",\"progress\":0.4}");
+    tu_write(f9, "{\"id\":9,\"kind\":\"report\",\"state\":\"succeeded\",\"progress\":1}");
+    ck_assert_int_eq(web_job_store_recover(&last, &n, dir), MG_OK);
+    ck_assert_int_eq(last, 9);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(web_job_store_get(&j, dir, 3), MG_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "state")), "failed");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "error")),
+                     "interrupted: the server stopped before the job finished");
+    json_decref(j);
+    ck_assert_int_eq(web_job_store_get(&j, dir, 9), MG_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "state")), "succeeded");
+    json_decref(j);
+    ck_assert_int_eq(web_job_store_get(&j, dir, 4), MG_ENOTFOUND);
+    free(jobs);
+    free(f3);
+    free(f9);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("web_jobs");
@@ -223,6 +258,7 @@ int main(void)
     tcase_add_test(tc, test_web_jobs_cancel_queued_and_running);
     tcase_add_test(tc, test_web_jobs_failure_message_and_bound);
     tcase_add_test(tc, test_web_jobs_shutdown_records_interrupted);
+    tcase_add_test(tc, test_web_jobs_store_recovers_interrupted);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,28 +1,46 @@
 /* app.c - the application behind the routes: opened at start, closed at shutdown. */
 #include "app.h"
 #include "auth.h"
+#include "job_store.h"
 #include "request.h"
 
 #include "mg_error.h"
+#include "mg_log.h"
 
 #include <stdlib.h>
+
+/* Every job state change is written to DIR/jobs, so a restart knows what it interrupted. */
+static void persist_job(void *ud, const json_t *snapshot)
+{
+    mg_server *s = ud;
+    if (web_job_store_put(s->store_dir, snapshot) < 0)
+        mg_log_error("jobs: %s", mg_error_last());
+}
 
 int web_app_open(mg_server *s)
 {
     web_events_options eo = {0};
+    int64_t last_job;
+    unsigned interrupted;
     int rc;
 
     if (!(s->app = calloc(1, sizeof *s->app)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->app->started = time(NULL);
+    if ((rc = mg_store_open(&s->app->store, s->store_dir)) < 0)
+        return rc;
     if (!(s->app->openapi = mg_web_openapi_text()))
         return MG_ENOMEM;
     eo.allow_any_host = s->opt.webhook_allow_any;
     eo.retry_base_ms = s->opt.webhook_retry_ms;
     if ((rc = web_events_create(&s->app->events, &eo)) < 0)
         return rc;
-    if ((rc = web_jobs_create(&s->app->jobs, s->opt.job_workers, s->opt.job_queue, 1, NULL,
-                              NULL)) < 0)
+    if ((rc = web_job_store_recover(&last_job, &interrupted, s->store_dir)) < 0)
+        return rc;
+    if (interrupted)
+        mg_log_warn("%u job(s) interrupted by the last stop are now marked failed", interrupted);
+    if ((rc = web_jobs_create(&s->app->jobs, s->opt.job_workers, s->opt.job_queue, last_job + 1,
+                              persist_job, s)) < 0)
         return rc;
     return MG_OK;
 }
@@ -39,6 +57,7 @@ void web_app_close(mg_server *s)
         return;
     web_jobs_free(s->app->jobs, "server shut down");
     web_events_free(s->app->events);
+    mg_store_close(s->app->store);
     free(s->app->openapi);
     free(s->app);
     s->app = NULL;
@@ -46,20 +65,26 @@ void web_app_close(mg_server *s)
 
 int web_app_token_lookup(web_principal *who, mg_server *s, const char *token)
 {
-    (void)who;
-    (void)s;
-    (void)token;
-    return mg_error_set(MG_EAUTH, "unknown token");
+    int rc = mg_gov_token_authenticate(&who->actor, s->app->store, token);
+
+    if (rc < 0)
+        return rc == MG_EAUTH ? rc : mg_error_set(rc, "checking the token: %s", mg_error_last());
+    who->name = who->actor.name;
+    who->role = (mg_web_role)who->actor.role; /* the same numbers by design */
+    return MG_OK;
 }
 
 int web_app_job_get(json_t **out, mg_server *s, int64_t id)
 {
-    return web_jobs_get(out, s->app->jobs, id);
+    if (web_jobs_get(out, s->app->jobs, id) == MG_OK)
+        return MG_OK;
+    return web_job_store_get(out, s->store_dir, id); /* older, or from before a restart */
 }
 
 int web_app_metrics_write(mg_buf *b, mg_server *s)
 {
     unsigned long counts[WEB_JOB_NSTATES], pub, ok, bad, subs;
+    uint64_t log_size = 0;
     int rc;
 
     web_jobs_counts(s->app->jobs, counts);
@@ -69,6 +94,11 @@ int web_app_metrics_write(mg_buf *b, mg_server *s)
         rc = mg_buf_printf(b, "modelgov_jobs{state=\"%s\"} %lu\n",
                            web_job_state_name((web_job_state)i), counts[i]);
     web_events_stats(s->app->events, &pub, &ok, &bad, &subs);
+    if (rc == 0 && mg_gov_log_size(&log_size, s->app->store) == MG_OK)
+        rc = mg_buf_printf(b,
+                           "# HELP modelgov_log_entries Entries in the signed log.\n"
+                           "# TYPE modelgov_log_entries gauge\nmodelgov_log_entries %llu\n",
+                           (unsigned long long)log_size);
     if (rc == 0)
         rc = mg_buf_printf(
             b,

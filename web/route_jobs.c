@@ -41,7 +41,7 @@ int web_delete_job(web_reply *rep, web_request *req)
     int64_t id;
     json_t *j;
     int rc;
-    const char *actor;
+    const char *actor, *state;
 
     if ((rc = web_param_id(&id, req, "id")) < 0 || (rc = web_app_job_get(&j, req->srv, id)) < 0)
         return rc;
@@ -51,6 +51,12 @@ int web_delete_job(web_reply *rep, web_request *req)
         return mg_error_set(MG_EPERM, "job %lld belongs to '%s'; only they or an admin may "
                                       "cancel it",
                             (long long)id, actor);
+    }
+    state = json_string_value(json_object_get(j, "state"));
+    if (state && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
+        rc = mg_error_set(MG_ECONFLICT, "job %lld already %s", (long long)id, state);
+        json_decref(j);
+        return rc;
     }
     json_decref(j);
     if ((rc = web_jobs_cancel(req->srv->app->jobs, id)) < 0)

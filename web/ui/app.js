@@ -1,82 +1,112 @@
-// app.js - the reviewer page: browse models and versions, read cards and reports, move stages.
-"use strict";
-const $ = (id) => document.getElementById(id);
-let token = sessionStorage.getItem("modelgov-token") || "";
-let current = null; // {model, version}
+/* app.js - the reviewer's page: sign-in, routing between the inventory and a version's page. */
+import {ApiError, api, session} from './api.js';
+import {announce, h} from './dom.js';
+import {renderInventory, renderModel} from './inventory.js';
+import {renderVersion} from './version.js';
 
-async function api(method, path, body) {
-  const opts = { method, headers: { Authorization: "Bearer " + token } };
-  if (body !== undefined) {
-    opts.headers["Content-Type"] = "application/json";
-    opts.body = JSON.stringify(body);
-  }
-  const r = await fetch(path, opts);
-  const text = await r.text();
-  const json = text ? JSON.parse(text) : {};
-  if (!r.ok) throw new Error(json.error ? json.error.message : r.status + " " + r.statusText);
-  return json;
+const main = document.getElementById('main');
+
+function show(...nodes) {
+    main.replaceChildren(...nodes);
 }
 
-function say(text, ok) {
-  $("message").textContent = text;
-  $("message").className = ok ? "ok" : "error";
+/* Move focus to the new page's heading, so keyboard and screen-reader users land on it. */
+function focusHeading() {
+    const h1 = main.querySelector('h1');
+    if (h1) {
+        h1.setAttribute('tabindex', '-1');
+        h1.focus({preventScroll: false});
+    }
 }
 
-function list(ul, items, label, onpick) {
-  ul.replaceChildren();
-  for (const it of items) {
-    const li = document.createElement("li");
-    li.textContent = label(it);
-    li.onclick = () => {
-      for (const x of ul.children) x.classList.remove("sel");
-      li.classList.add("sel");
-      onpick(it);
-    };
-    ul.appendChild(li);
-  }
+function renderSignIn(message) {
+    const input = h('input', {id: 'token', name: 'token', type: 'password', autocomplete: 'off',
+        spellcheck: 'false', required: true, 'aria-describedby': 'token-help'});
+    const err = h('div', {id: 'signin-error', role: 'alert'});
+    const form = h('form', {class: 'card signin-form', novalidate: true},
+        h('label', {for: 'token'}, 'API token'),
+        input,
+        h('p', {id: 'token-help', class: 'note'},
+            'Made by an admin with “modelgov token create --role reviewer”. Kept in this tab only ',
+            '(sessionStorage): closing the tab signs you out.'),
+        err,
+        h('button', {type: 'submit'}, 'Sign in'));
+    form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const t = input.value.trim();
+        err.replaceChildren();
+        if (!t) {
+            err.append(h('p', {class: 'error'}, 'Enter a token.'));
+            input.focus();
+            return;
+        }
+        try {
+            await api('GET', '/models', undefined, t);
+        } catch (e) {
+            const why = e.status === 401 ? 'The server does not know this token (or it was revoked).'
+                : `The server answered: ${e.message}`;
+            err.append(h('p', {class: 'error'}, why));
+            input.focus();
+            return;
+        }
+        session.signIn(t);
+        announce('Signed in.');
+        route();
+    });
+    show(h('section', {class: 'card signin'},
+        h('h1', {}, 'Sign in to review models'),
+        message ? h('p', {class: 'warn-box', role: 'alert'}, message) : null,
+        form));
+    document.getElementById('signout').hidden = true;
+    input.focus();
 }
 
-async function loadModels() {
-  try {
-    const r = await api("GET", "/api/v1/models");
-    list($("models"), r.models || [], (m) => m.name + (m.risk_tier ? " (" + m.risk_tier + ")" : ""), loadVersions);
-  } catch (e) { say(e.message); }
+function renderError(e) {
+    show(h('h1', {}, 'Something went wrong'),
+        h('p', {class: 'error', role: 'alert'},
+            e instanceof ApiError ? `${e.message} (HTTP ${e.status})` : String(e && e.message || e)),
+        h('p', {}, h('a', {href: '#/'}, 'Back to the inventory')));
 }
 
-async function loadVersions(model) {
-  try {
-    const r = await api("GET", "/api/v1/models/" + encodeURIComponent(model.name) + "/versions");
-    list($("versions"), r.versions || [], (v) => "v" + v.version + " — " + v.stage, (v) => loadDetail(model.name, v.version));
-  } catch (e) { say(e.message); }
+let generation = 0;
+
+async function route() {
+    const mine = ++generation;
+    if (!session.token()) {
+        renderSignIn();
+        return;
+    }
+    document.getElementById('signout').hidden = false;
+    const path = decodeURI(location.hash.replace(/^#/, '')) || '/';
+    const parts = path.split('/').filter(Boolean);
+    show(h('p', {class: 'muted spin', 'aria-busy': 'true'}, 'Loading'));
+    try {
+        let view;
+        if (parts.length === 4 && parts[0] === 'models' && parts[2] === 'versions')
+            view = await renderVersion(parts[1], parts[3], route);
+        else if (parts.length === 2 && parts[0] === 'models')
+            view = await renderModel(parts[1]);
+        else
+            view = await renderInventory();
+        if (mine !== generation) return; /* the reader moved on meanwhile */
+        show(view);
+        focusHeading();
+    } catch (e) {
+        if (mine !== generation) return;
+        if (e instanceof ApiError && e.status === 401) {
+            session.signOut();
+            renderSignIn('The server refused the token: sign in again.');
+            return;
+        }
+        renderError(e);
+    }
 }
 
-async function loadDetail(name, version) {
-  current = { name, version };
-  try {
-    const d = await api("GET", "/api/v1/models/" + encodeURIComponent(name) + "/versions/" + version);
-    $("detail-title").textContent = name + " v" + version + " — " + d.stage;
-    $("detail").textContent = JSON.stringify(d, null, 2);
-    $("actions").hidden = false;
-    say("", true);
-  } catch (e) { say(e.message); }
-}
-
-async function transition(to) {
-  if (!current) return;
-  try {
-    await api("POST", "/api/v1/models/" + encodeURIComponent(current.name) + "/versions/" + current.version + "/transitions",
-              { to, comment: $("comment").value });
-    say("moved to " + to, true);
-    loadDetail(current.name, current.version);
-  } catch (e) { say(e.message); }
-}
-
-$("login").onsubmit = (ev) => {
-  ev.preventDefault();
-  token = $("token").value.trim();
-  sessionStorage.setItem("modelgov-token", token);
-  loadModels();
-};
-for (const b of document.querySelectorAll("#actions button")) b.onclick = () => transition(b.dataset.to);
-fetch("/health").then((r) => r.json()).then((h) => { $("health").textContent = "server " + h.version + ": " + h.status; });
-if (token) loadModels();
+document.getElementById('signout').addEventListener('click', () => {
+    session.signOut();
+    announce('Signed out.');
+    location.hash = '#/';
+    renderSignIn();
+});
+window.addEventListener('hashchange', route);
+route();
