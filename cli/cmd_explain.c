@@ -6,6 +6,7 @@
 #include "mg_explain.h"
 #include "mg_model.h"
 
+#include <cblas.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -179,6 +180,8 @@ static int run(explain_cli *c)
         ids[i] = c->first + i;
     if (isatty(STDERR_FILENO))
         c->o.progress = show_progress;
+    /* the explainer spreads rows over threads; BLAS threads inside each would only contend */
+    openblas_set_num_threads(1);
     if (c->method == MG_EXPLAIN_LIME)
         rc = mg_explain_lime_stats_fit(&c->stats, c->em, c->raw, c->nrows);
     else if (c->kmeans)

@@ -258,6 +258,7 @@ static int coalition_values(job *j, ws *w, const double *x, size_t M, size_t K)
 {
     const mg_explain_background *bg = j->bg;
     size_t chunk = CHUNK_CELLS / K;
+    uint64_t full = ((uint64_t)1 << M) - 1;
     int rc;
 
     if (chunk == 0)
@@ -269,6 +270,14 @@ static int coalition_values(job *j, ws *w, const double *x, size_t M, size_t K)
             size_t z = z0 + zi;
             uint64_t D = differing_players(x, bg->raw + z * j->m->inputs, w->player, M);
             uint32_t *map = w->map + zi * K;
+            if (D == full) { /* z differs everywhere: the K coalitions are K distinct rows */
+                for (size_t k = 0; k < K; k++) {
+                    map[k] = (uint32_t)nitems;
+                    w->items[nitems].key = w->masks[k];
+                    w->items[nitems++].z = (uint32_t)z;
+                }
+                continue;
+            }
             maskset_clear(&w->uniq);
             for (size_t k = 0; k < K; k++) {
                 uint64_t key = w->masks[k] & D;

@@ -749,6 +749,25 @@ static const char *level_name(void *ctx, size_t input, size_t level)
     return input == 5 && level < 3 ? lv[level] : NULL;
 }
 
+/* Records the range of column a that LIME's samples span (one thread). */
+typedef struct range_ctx {
+    double lo, hi;
+    size_t n;
+} range_ctx;
+
+static int range_predict(void *ctx, const double *raw, size_t n, double *out)
+{
+    range_ctx *r = ctx;
+    for (size_t i = 0; i < n; i++) {
+        double a = raw[i * 6];
+        r->lo = fmin(r->lo, a);
+        r->hi = fmax(r->hi, a);
+        r->n += isnan(a);
+        out[i] = a;
+    }
+    return 0;
+}
+
 /*
  * Training column a = 1..8 repeated: numpy.percentile gives quartiles 2.75,
  * 4.5, 6.25, so x = 3 falls in "2.75 < a <= 4.50". The categorical column
@@ -799,6 +818,23 @@ START_TEST(test_explain_lime_rules_and_fit)
     o.threads = 2;
     ck_assert_int_eq(mg_explain_lime_compute(&res2, m, st, x, NULL, 2, &o), 0);
     ck_assert_mem_eq(res->phi, res2->phi, 12 * sizeof(double));
+    {
+        /* samples of a stay inside the training range 1..8 (truncated to their bins) */
+        range_ctx rc = {INFINITY, -INFINITY, 0};
+        mg_explain_model *rm = NULL;
+        mg_explain_result *rr = NULL;
+        o.threads = 1;
+        ck_assert_int_eq(mg_explain_model_create(&rm, range_predict, &rc, 6, 1, axiom_names,
+                                                 axiom_types), 0);
+        ck_assert_int_eq(mg_explain_lime_compute(&rr, rm, st, x, NULL, 2, &o), 0);
+        ck_assert_double_ge(rc.lo, 1.0);
+        ck_assert_double_le(rc.hi, 8.0);
+        ck_assert_double_lt(rc.lo, 2.0); /* and fill it */
+        ck_assert_double_gt(rc.hi, 7.0);
+        ck_assert_uint_eq(rc.n, 0);
+        mg_explain_result_free(rr);
+        mg_explain_model_free(rm);
+    }
     j = mg_explain_result_to_json(res);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "method")), "lime");

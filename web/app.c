@@ -27,6 +27,8 @@ int web_app_open(mg_server *s)
     if (!(s->app = calloc(1, sizeof *s->app)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->app->started = time(NULL);
+    if ((rc = mg_store_open(&s->app->store, s->store_dir)) < 0)
+        return rc;
     if (!(s->app->openapi = mg_web_openapi_text()))
         return MG_ENOMEM;
     eo.allow_any_host = s->opt.webhook_allow_any;
@@ -55,6 +57,7 @@ void web_app_close(mg_server *s)
         return;
     web_jobs_free(s->app->jobs, "server shut down");
     web_events_free(s->app->events);
+    mg_store_close(s->app->store);
     free(s->app->openapi);
     free(s->app);
     s->app = NULL;
@@ -62,10 +65,13 @@ void web_app_close(mg_server *s)
 
 int web_app_token_lookup(web_principal *who, mg_server *s, const char *token)
 {
-    (void)who;
-    (void)s;
-    (void)token;
-    return mg_error_set(MG_EAUTH, "unknown token");
+    int rc = mg_gov_token_authenticate(&who->actor, s->app->store, token);
+
+    if (rc < 0)
+        return rc == MG_EAUTH ? rc : mg_error_set(rc, "checking the token: %s", mg_error_last());
+    who->name = who->actor.name;
+    who->role = (mg_web_role)who->actor.role; /* the same numbers by design */
+    return MG_OK;
 }
 
 int web_app_job_get(json_t **out, mg_server *s, int64_t id)
@@ -78,6 +84,7 @@ int web_app_job_get(json_t **out, mg_server *s, int64_t id)
 int web_app_metrics_write(mg_buf *b, mg_server *s)
 {
     unsigned long counts[WEB_JOB_NSTATES], pub, ok, bad, subs;
+    uint64_t log_size = 0;
     int rc;
 
     web_jobs_counts(s->app->jobs, counts);
@@ -87,6 +94,11 @@ int web_app_metrics_write(mg_buf *b, mg_server *s)
         rc = mg_buf_printf(b, "modelgov_jobs{state=\"%s\"} %lu\n",
                            web_job_state_name((web_job_state)i), counts[i]);
     web_events_stats(s->app->events, &pub, &ok, &bad, &subs);
+    if (rc == 0 && mg_gov_log_size(&log_size, s->app->store) == MG_OK)
+        rc = mg_buf_printf(b,
+                           "# HELP modelgov_log_entries Entries in the signed log.\n"
+                           "# TYPE modelgov_log_entries gauge\nmodelgov_log_entries %llu\n",
+                           (unsigned long long)log_size);
     if (rc == 0)
         rc = mg_buf_printf(
             b,

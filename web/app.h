@@ -10,6 +10,7 @@
 #include "events.h"
 #include "jobs.h"
 #include "mg_buf.h"
+#include "mg_governance.h"
 #include "server.h"
 
 struct web_app {
@@ -17,6 +18,7 @@ struct web_app {
     char *openapi; /* the document, built once at start */
     web_jobs *jobs;
     web_events *events;
+    mg_store *store; /* governance: inventory, log, tokens (thread-safe) */
 };
 
 /* Append the application's series (jobs by state, events, log size) to /metrics. */

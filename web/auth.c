@@ -13,6 +13,7 @@ int web_auth_check(web_principal *who, mg_server *s, void *conn, const web_route
     int rc;
 
     memset(who, 0, sizeof *who);
+    who->name = who->actor.name;
     if (rt->min_role == MG_WEB_ROLE_NONE)
         return MG_OK;
     h = MHD_lookup_connection_value((struct MHD_Connection *)conn, MHD_HEADER_KIND,

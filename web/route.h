@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "mg_governance.h"
 #include "mg_web.h"
 
 struct mg_server;
@@ -82,11 +83,11 @@ const web_route *web_routes(size_t *n);
 
 #define WEB_MAX_PARAMS 4
 
-/* The authenticated caller. */
+/* The authenticated caller: the actor governance records, and its role for routing. */
 typedef struct web_principal {
-    char name[128];
+    mg_actor actor;
+    const char *name; /* actor.name */
     mg_web_role role;
-    int64_t token_id;
 } web_principal;
 
 struct web_request {

@@ -14,6 +14,16 @@ static const web_field webhook_fields[] = {
      WEB_ANY, NULL},
     {NULL, WEB_ANY, 0, NULL, NULL, WEB_ANY, NULL}};
 
+static const web_query inclusion_query[] = {
+    {"index", WEB_INTEGER, 1, "the entry's index"},
+    {"size", WEB_INTEGER, 0, "tree size (default: the latest signed tree head's)"},
+    {NULL, WEB_ANY, 0, NULL}};
+
+static const web_query consistency_query[] = {
+    {"first", WEB_INTEGER, 1, "the older tree size"},
+    {"second", WEB_INTEGER, 1, "the newer tree size"},
+    {NULL, WEB_ANY, 0, NULL}};
+
 static const web_query events_query[] = {
     {"types", WEB_STRING, 0, "comma-separated event types to receive (default: all)"},
     {"after", WEB_INTEGER, 0, "replay the recent events after this id (or Last-Event-ID)"},
@@ -43,6 +53,18 @@ static const web_route routes[] = {
      WEB_BODY_JSON, webhook_fields, NULL, "events", 201, NULL},
     {"DELETE", V1 "/webhooks/{id}", web_delete_webhook, MG_WEB_ROLE_ADMIN, "Remove a webhook",
      WEB_BODY_NONE, NULL, NULL, "events", 204, NULL},
+    {"GET", V1 "/log/entries/{index}", web_get_log_entry, MG_WEB_ROLE_VIEWER,
+     "A signed log entry: entry, leaf hash, key id, Ed25519 signature", WEB_BODY_NONE, NULL,
+     NULL, "log", 200, NULL},
+    {"GET", V1 "/log/tree-head", web_get_tree_head, MG_WEB_ROLE_VIEWER,
+     "The latest signed tree head: size, root, time, signature", WEB_BODY_NONE, NULL, NULL,
+     "log", 200, NULL},
+    {"GET", V1 "/log/proof/inclusion", web_get_inclusion_proof, MG_WEB_ROLE_VIEWER,
+     "RFC 6962 inclusion proof of an entry in a tree", WEB_BODY_NONE, NULL, inclusion_query,
+     "log", 200, NULL},
+    {"GET", V1 "/log/proof/consistency", web_get_consistency_proof, MG_WEB_ROLE_VIEWER,
+     "RFC 6962 consistency proof between two tree sizes", WEB_BODY_NONE, NULL,
+     consistency_query, "log", 200, NULL},
     {"GET", "/", web_get_ui_index, MG_WEB_ROLE_NONE, "The reviewer UI (embedded page)",
      WEB_BODY_NONE, NULL, NULL, "ui", 200, "text/html"},
     {"GET", "/ui/{file}", web_get_ui_file, MG_WEB_ROLE_NONE, "A file of the reviewer UI",

@@ -26,4 +26,10 @@ int web_delete_webhook(web_reply *rep, web_request *req);
 int web_get_ui_index(web_reply *rep, web_request *req);
 int web_get_ui_file(web_reply *rep, web_request *req);
 
+/* route_log.c */
+int web_get_log_entry(web_reply *rep, web_request *req);
+int web_get_tree_head(web_reply *rep, web_request *req);
+int web_get_inclusion_proof(web_reply *rep, web_request *req);
+int web_get_consistency_proof(web_reply *rep, web_request *req);
+
 #endif
