@@ -579,4 +579,39 @@ int mg_gov_version_gates(json_t **out, mg_store *s, const mg_actor *reviewer, co
 /* The transitions of a version: [{"from","to","actor","role","comment","gates","created"}]. */
 int mg_gov_transitions_list(json_t **out, mg_store *s, const char *model, int64_t number);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Lineage (W3C PROV) and model cards                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * The lineage graph of one thing, in PROV-DM terms:
+ *   {"kind","id","root":"<node id>",
+ *    "nodes":[{"id":"run:3","prov":"entity"|"activity"|"agent","type":..., ...attributes}],
+ *    "edges":[{"from":"run:3","relation":"used","to":"dataset:1"}]}
+ * Entities: dataset:ID, artifact:SHA256, version:MODEL:N, report:ID.
+ * Activities: run:ID (training), report_job:ID, registration:ID, transition:ID.
+ * Agents: agent:TOKEN_NAME. Relations: used (activity -> entity), wasGeneratedBy
+ * (entity -> activity), wasAssociatedWith (activity -> agent), wasDerivedFrom
+ * (entity -> entity).
+ * kind "version", id "MODEL:N": what produced this version (its run, data,
+ *   artifact, registration, reports and the transitions that decided it);
+ * kind "dataset", id ID or sha256: what was produced from this data set
+ *   (runs, artifacts, versions and their reports, reports computed with it);
+ * kind "run" or "report", id ID: that activity or entity and its inputs.
+ * Errors: MG_EINVAL (kind or id), MG_ENOTFOUND, MG_EIO.
+ */
+int mg_gov_lineage(json_t **out, mg_store *s, const char *kind, const char *id);
+
+/*
+ * A model card from the store: {"model","version","training_data",
+ * "training_run","metrics","bias":{report_id,fresh,facet,label,metrics},
+ * "top_features":{report_id,method,features:[{column,importance}]},
+ * "privacy":{differentially_private,training_run,dataset_ledger},
+ * "approval_history":[...],"evidence":{"log_entries":[...],"tree_head":{...}}}.
+ */
+int mg_gov_card(json_t **out, mg_store *s, const char *model, int64_t number);
+
+/* Append the Markdown rendering of a card from mg_gov_card(). Errors: MG_EINVAL, MG_ENOMEM. */
+int mg_gov_card_markdown(mg_buf *out, const json_t *card);
+
 #endif
