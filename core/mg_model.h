@@ -69,7 +69,10 @@ int mg_model_create(mg_model **out, const mg_model_spec *spec, mg_pipeline *pipe
  */
 void mg_model_init_params(mg_model *m, uint64_t seed);
 
-/* A deep copy (pipeline, parameters, metadata). Errors: MG_ENOMEM. */
+/*
+ * A deep copy (pipeline, parameters, metadata). Errors: MG_EINVAL (a
+ * weight is NaN or infinite), MG_ENOMEM.
+ */
 int mg_model_copy(mg_model **out, const mg_model *m);
 
 /*
