@@ -63,7 +63,7 @@ static void row(const char *figure, double value, const char *unit, double targe
     char t[32], v[32];
     snprintf(v, sizeof v, "%.1f %s", value, unit);
     snprintf(t, sizeof t, "%s%.0f %s", higher ? ">= " : "<= ", target, unit);
-    printf("%-40s %14s %14s %7.2f\n", figure, v, t, higher ? value / target : target / value);
+    printf("%-44s %14s %14s %7.2f\n", figure, v, t, higher ? value / target : target / value);
 }
 
 /*
@@ -113,7 +113,19 @@ int main(void)
     int status = 0;
     size_t big_rows;
 
-    printf("%-40s %14s %14s %7s\n", "figure", "modelgov", "target", "ratio");
+    {
+        /* the figures are wall-clock: say how busy the machine was */
+        FILE *f = fopen("/proc/loadavg", "r");
+        double load = -1;
+        if (f) {
+            if (fscanf(f, "%lf", &load) != 1)
+                load = -1;
+            fclose(f);
+        }
+        printf("CSV read, best of several runs; load average %.2f on %ld cores\n", load,
+               sysconf(_SC_NPROCESSORS_ONLN));
+    }
+    printf("%-44s %14s %14s %7s\n", "figure", "modelgov", "target", "ratio");
     snprintf(adult, sizeof adult, "%s/data/adult/adult_train.csv", shared ? shared : "../shared");
     if (file_mb(adult) > 0)
         status |= measure("Adult train", adult, 20, TARGET_ADULT_MS);
@@ -145,7 +157,7 @@ int main(void)
         status = 1;
         goto done;
     }
-    status |= measure("credit 1 GB", big, 1, 0);
+    status |= measure("credit 1 GB", big, 2, 0);
 done:
     unlink(small);
     unlink(big);
