@@ -141,6 +141,9 @@ static int parse_flags(train_job *j)
         (rc = cli_get_size(&j->a, "checkpoint-every", 0, &j->rc.checkpoint_every)) < 0 ||
         (rc = cli_get_size(&j->a, "keep-checkpoints", 3, &j->rc.keep_checkpoints)) < 0)
         return rc;
+    if (j->spec.type != MG_MODEL_MLP && (cli_has(&j->a, "hidden") || cli_has(&j->a, "activation")))
+        return mg_error_set(MG_EINVAL, "--%s applies to --model mlp only",
+                            cli_has(&j->a, "hidden") ? "hidden" : "activation");
     if (j->to.epochs == 0 || j->to.batch_size == 0)
         return mg_error_set(MG_EINVAL, "--%s must be at least 1",
                             j->to.epochs == 0 ? "epochs" : "batch");
@@ -282,26 +285,6 @@ done:
     return rc;
 }
 
-/* Encode rows of ds (NULL rows = all) with the model's pipeline. */
-static int encode(double **X, double **y, const mg_model *m, const mg_dataset *ds, long label_col,
-                  const size_t *rows, size_t n)
-{
-    const mg_pipeline *p = mg_model_pipeline(m);
-    size_t ni = mg_pipeline_inputs(p);
-    double *raw = malloc((n ? n : 1) * ni * sizeof *raw);
-    int rc;
-
-    *X = malloc((n ? n : 1) * mg_pipeline_width(p) * sizeof **X);
-    *y = malloc((n ? n : 1) * sizeof **y);
-    if (!raw || !*X || !*y)
-        rc = mg_error_set(MG_ENOMEM, "no memory to encode %zu rows", n);
-    else if ((rc = mg_pipeline_raw_from_dataset(raw, NULL, p, ds, rows, n)) == MG_OK &&
-             (rc = mg_model_targets(*y, m, ds, (size_t)label_col, rows, n)) == MG_OK)
-        mg_pipeline_transform(p, raw, n, *X);
-    free(raw);
-    return rc;
-}
-
 /* --schedule step: x0.1 after each third of the run; cosine: down to 0 over the run. */
 static void set_schedule(train_job *j)
 {
@@ -332,8 +315,8 @@ static int build(train_job *j)
         return rc;
     m = mg_estimator_model_mut(j->est);
     j->res.ntrain = j->split.ntrain;
-    if ((rc = encode(&j->Xtr, &j->ytr, m, j->ds, j->label_col, j->split.train,
-                     j->split.ntrain)) < 0 ||
+    if ((rc = mg_model_encode(&j->Xtr, &j->ytr, NULL, m, j->ds, j->label_col, j->split.train,
+                              j->split.ntrain)) < 0 ||
         (rc = train_dp_attach(&j->dp, j->est, &j->dp_hook, j->split.ntrain, j->to.batch_size,
                               j->to.epochs)) < 0)
         return rc;
@@ -346,7 +329,8 @@ static int build(train_job *j)
         return MG_OK;
     }
     j->res.ntest = j->split.ntest;
-    return encode(&j->Xte, &j->yte, m, j->ds, j->label_col, j->split.test, j->split.ntest);
+    return mg_model_encode(&j->Xte, &j->yte, NULL, m, j->ds, j->label_col, j->split.test,
+                           j->split.ntest);
 }
 
 static int run(train_job *j)

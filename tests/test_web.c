@@ -39,8 +39,11 @@ static void make_store(const char *dir)
 static void start_server(const char *cert, const char *key)
 {
     mg_server_options o = MG_SERVER_OPTIONS_INIT;
-    char *store = tu_path("store");
+    static int runs;
+    char name[32], *store;
 
+    snprintf(name, sizeof name, "store%d", runs++);
+    store = tu_path(name);
     make_store(store);
     o.store_dir = store;
     o.listen = "127.0.0.1:0";

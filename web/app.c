@@ -2,19 +2,27 @@
 #include "app.h"
 #include "auth.h"
 #include "job_store.h"
+#include "model_cache.h"
 #include "request.h"
 
 #include "mg_error.h"
 #include "mg_log.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Every job state change is written to DIR/jobs, so a restart knows what it interrupted. */
 static void persist_job(void *ud, const json_t *snapshot)
 {
     mg_server *s = ud;
+    const char *state = json_string_value(json_object_get(snapshot, "state"));
+
     if (web_job_store_put(s->store_dir, snapshot) < 0)
         mg_log_error("jobs: %s", mg_error_last());
+    if (state && strcmp(state, "queued") == 0)
+        web_events_publish(s->app->events, "job.queued", snapshot);
+    else if (state && strcmp(state, "running") != 0)
+        web_events_publish(s->app->events, "job.finished", snapshot);
 }
 
 int web_app_open(mg_server *s)
@@ -27,7 +35,8 @@ int web_app_open(mg_server *s)
     if (!(s->app = calloc(1, sizeof *s->app)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->app->started = time(NULL);
-    if ((rc = mg_store_open(&s->app->store, s->store_dir)) < 0)
+    if ((rc = mg_store_open(&s->app->store, s->store_dir)) < 0 ||
+        (rc = web_model_cache_create(&s->app->models, 16)) < 0)
         return rc;
     if (!(s->app->openapi = mg_web_openapi_text()))
         return MG_ENOMEM;
@@ -58,6 +67,7 @@ void web_app_close(mg_server *s)
     web_jobs_free(s->app->jobs, "server shut down");
     web_events_free(s->app->events);
     mg_store_close(s->app->store);
+    web_model_cache_free(s->app->models);
     free(s->app->openapi);
     free(s->app);
     s->app = NULL;
@@ -72,6 +82,13 @@ int web_app_token_lookup(web_principal *who, mg_server *s, const char *token)
     who->name = who->actor.name;
     who->role = (mg_web_role)who->actor.role; /* the same numbers by design */
     return MG_OK;
+}
+
+void web_publish(mg_server *s, const char *type, json_t *data)
+{
+    if (data)
+        web_events_publish(s->app->events, type, data);
+    json_decref(data);
 }
 
 int web_app_job_get(json_t **out, mg_server *s, int64_t id)

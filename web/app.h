@@ -19,10 +19,14 @@ struct web_app {
     web_jobs *jobs;
     web_events *events;
     mg_store *store; /* governance: inventory, log, tokens (thread-safe) */
+    struct web_model_cache *models; /* loaded artifacts for predict */
 };
 
 /* Append the application's series (jobs by state, events, log size) to /metrics. */
 int web_app_metrics_write(mg_buf *b, mg_server *s);
+
+/* Publish a governance event; `data` is stolen (NULL: dropped). Thread-safe. */
+void web_publish(mg_server *s, const char *type, json_t *data);
 
 /* Job `id` as GET /jobs/{id} shows it, from memory or the store. Errors: MG_ENOTFOUND. */
 int web_app_job_get(json_t **out, mg_server *s, int64_t id);

@@ -316,8 +316,10 @@ static int finish_body(conn_state *cs)
     else
         cs->req.body = json_loadb(cs->body.ptr, cs->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!cs->req.body)
-        return mg_error_set(MG_EPARSE, "request body: line %d, column %d: %s", jerr.line,
-                            jerr.column, jerr.text);
+        return mg_error_set(MG_EPARSE, "request body: line %d, column %d: %s%s", jerr.line,
+                            jerr.column,
+                            strstr(jerr.text, "decode byte") ? "not valid UTF-8: " : "",
+                            jerr.text);
     if (cs->req.route->fields)
         return web_json_check(cs->req.body, cs->req.route->fields);
     return MG_OK;

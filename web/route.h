@@ -155,6 +155,9 @@ int web_json_check(const json_t *body, const web_field *fields);
  */
 int web_name_check(const char *name, const char *what);
 
+/* A new formatted string (free() it), or NULL on ENOMEM. */
+char *web_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The HTTP status and the error body's code for an MG_E* code. */
 unsigned web_status_of(int code);
 const char *web_error_code_of(unsigned status);

@@ -1,7 +1,10 @@
 /* routes.c - THE routing table: dispatch, auth (minimum role) and the OpenAPI document. */
 #include "route.h"
 #include "events.h"
+#include "predict.h"
+#include "report.h"
 #include "routes_all.h"
+#include "train.h"
 
 #define V1 "/api/v1"
 
@@ -13,6 +16,55 @@ static const web_field webhook_fields[] = {
     {"secret", WEB_STRING, 0, "HMAC-SHA256 key (default: generated and returned once)", NULL,
      WEB_ANY, NULL},
     {NULL, WEB_ANY, 0, NULL, NULL, WEB_ANY, NULL}};
+
+static const char *const risk_tiers[] = {"low", "medium", "high", NULL};
+static const char *const stages[] = {"pending_review", "approved", "rejected", "production",
+                                     "archived", NULL};
+
+#define MODEL_FIELDS(name_required)                                                              \
+    {"name", WEB_STRING, name_required, "1-64 of A-Za-z0-9._-@, unique", NULL, WEB_ANY, NULL},   \
+        {"owner", WEB_STRING, 0, "owning team (default: the token's name)", NULL, WEB_ANY,       \
+         NULL},                                                                                  \
+        {"description", WEB_STRING, 0, "what the model does", NULL, WEB_ANY, NULL},              \
+        {"intended_use", WEB_STRING, 0, "for the model card", NULL, WEB_ANY, NULL},              \
+        {"risk_tier", WEB_STRING, 0, "risk tier (default medium)", NULL, WEB_ANY, risk_tiers},   \
+    {                                                                                            \
+        "policy", WEB_OBJECT, 0,                                                                 \
+            "approval thresholds: bias {M:{min,max}}, metrics {M:{min,max}}, max_epsilon, "      \
+            "delta, privacy_scope (admin only)",                                                 \
+            NULL, WEB_ANY, NULL                                                                  \
+    }
+
+static const web_field model_create_fields[] = {MODEL_FIELDS(1),
+                                                {NULL, WEB_ANY, 0, NULL, NULL, WEB_ANY, NULL}};
+/* PATCH: the same fields but the name, which the path gives. */
+static const web_field model_patch_fields[] = {
+    {"owner", WEB_STRING, 0, "owning team", NULL, WEB_ANY, NULL},
+    {"description", WEB_STRING, 0, "what the model does", NULL, WEB_ANY, NULL},
+    {"intended_use", WEB_STRING, 0, "for the model card", NULL, WEB_ANY, NULL},
+    {"risk_tier", WEB_STRING, 0, "risk tier", NULL, WEB_ANY, risk_tiers},
+    {"policy", WEB_OBJECT, 0, "approval thresholds (admin only)", NULL, WEB_ANY, NULL},
+    {NULL, WEB_ANY, 0, NULL, NULL, WEB_ANY, NULL}};
+
+static const web_field transition_fields[] = {
+    {"to", WEB_STRING, 1, "the stage to move to", NULL, WEB_ANY, stages},
+    {"comment", WEB_STRING, 0, "why, for the log", NULL, WEB_ANY, NULL},
+    {NULL, WEB_ANY, 0, NULL, NULL, WEB_ANY, NULL}};
+
+static const web_query datasets_query[] = {
+    {"q", WEB_STRING, 0, "match a substring of name, owner, domain or description"},
+    {NULL, WEB_ANY, 0, NULL}};
+
+static const web_query upload_query[] = {
+    {"name", WEB_STRING, 1, "the data set's name"},
+    {"owner", WEB_STRING, 0, "owning team (default: the token's name)"},
+    {"domain", WEB_STRING, 0, "business domain"},
+    {"description", WEB_STRING, 0, "what the data are"},
+    {NULL, WEB_ANY, 0, NULL}};
+
+static const web_query version_query[] = {
+    {"description", WEB_STRING, 0, "what this version is (artifact uploads)"},
+    {NULL, WEB_ANY, 0, NULL}};
 
 static const web_query inclusion_query[] = {
     {"index", WEB_INTEGER, 1, "the entry's index"},
@@ -37,6 +89,52 @@ static const web_route routes[] = {
      NULL, NULL, "meta", 200, "text/plain"},
     {"GET", "/openapi.json", web_get_openapi, MG_WEB_ROLE_NONE,
      "This OpenAPI 3.1 document", WEB_BODY_NONE, NULL, NULL, "meta", 200, NULL},
+    {"GET", V1 "/datasets", web_get_datasets, MG_WEB_ROLE_VIEWER,
+     "The data set catalog", WEB_BODY_NONE, NULL, datasets_query, "datasets", 200, NULL},
+    {"POST", V1 "/datasets", web_post_dataset, MG_WEB_ROLE_SUBMITTER,
+     "Upload a CSV data set (streamed; stored by sha256, schema inferred)", WEB_BODY_FILE, NULL,
+     upload_query, "datasets", 201, NULL},
+    {"GET", V1 "/datasets/{id}", web_get_dataset, MG_WEB_ROLE_VIEWER,
+     "A data set by id or sha256: schema, runs, privacy spent", WEB_BODY_NONE, NULL, NULL,
+     "datasets", 200, NULL},
+    {"GET", V1 "/models", web_get_models, MG_WEB_ROLE_VIEWER, "The model inventory",
+     WEB_BODY_NONE, NULL, NULL, "models", 200, NULL},
+    {"POST", V1 "/models", web_post_model, MG_WEB_ROLE_SUBMITTER,
+     "Register a model: name, owner, description, risk tier, policy", WEB_BODY_JSON,
+     model_create_fields, NULL, "models", 201, NULL},
+    {"GET", V1 "/models/{name}", web_get_model, MG_WEB_ROLE_VIEWER,
+     "A model with its versions", WEB_BODY_NONE, NULL, NULL, "models", 200, NULL},
+    {"PATCH", V1 "/models/{name}", web_patch_model, MG_WEB_ROLE_SUBMITTER,
+     "Change a model's entry (its policy needs admin)", WEB_BODY_JSON, model_patch_fields, NULL,
+     "models", 200, NULL},
+    {"GET", V1 "/models/{name}/versions", web_get_versions, MG_WEB_ROLE_VIEWER,
+     "The versions of a model", WEB_BODY_NONE, NULL, NULL, "versions", 200, NULL},
+    {"POST", V1 "/models/{name}/versions", web_post_version, MG_WEB_ROLE_SUBMITTER,
+     "Upload a .mgm artifact (201), or send a training spec to train one as a job (202)",
+     WEB_BODY_JSON_OR_FILE, web_train_fields, version_query, "versions", 201, NULL},
+    {"GET", V1 "/models/{name}/versions/{v}", web_get_version, MG_WEB_ROLE_VIEWER,
+     "A version: stage, artifact, metrics, reports, transitions, privacy spend", WEB_BODY_NONE,
+     NULL, NULL, "versions", 200, NULL},
+    {"GET", V1 "/models/{name}/versions/{v}/reports", web_get_reports, MG_WEB_ROLE_VIEWER,
+     "The reports of a version, each marked fresh when on the current artifact", WEB_BODY_NONE,
+     NULL, NULL, "reports", 200, NULL},
+    {"POST", V1 "/models/{name}/versions/{v}/reports", web_post_report, MG_WEB_ROLE_SUBMITTER,
+     "Compute a bias or explainability report as a job (202)", WEB_BODY_JSON, web_report_fields,
+     NULL, "reports", 202, NULL},
+    {"GET", V1 "/reports/{id}", web_get_report, MG_WEB_ROLE_VIEWER,
+     "One report with its document, checked against its sha256", WEB_BODY_NONE, NULL, NULL,
+     "reports", 200, NULL},
+    {"GET", V1 "/models/{name}/versions/{v}/transitions", web_get_transitions,
+     MG_WEB_ROLE_VIEWER, "The stage changes of a version, with the gates evaluated",
+     WEB_BODY_NONE, NULL, NULL, "workflow", 200, NULL},
+    {"POST", V1 "/models/{name}/versions/{v}/transitions", web_post_transition,
+     MG_WEB_ROLE_SUBMITTER,
+     "Move a version (submit: submitter; approve, reject, promote, archive: reviewer); 409 "
+     "lists each failing gate",
+     WEB_BODY_JSON, transition_fields, NULL, "workflow", 201, NULL},
+    {"POST", V1 "/models/{name}/versions/{v}/predict", web_post_predict, MG_WEB_ROLE_VIEWER,
+     "Predict in TF Serving's REST shape: {\"instances\":[{column: value}]}", WEB_BODY_JSON,
+     web_predict_fields, NULL, "predict", 200, NULL},
     {"GET", V1 "/jobs/{id}", web_get_job, MG_WEB_ROLE_VIEWER,
      "A job: state, progress 0..1, result and result link", WEB_BODY_NONE, NULL, NULL, "jobs",
      200, NULL},
