@@ -12,7 +12,7 @@
  * Write `rows` records of 1..7 fields with every kind of field (plain, empty,
  * quoted with delimiters, doubled quotes, LF and CRLF inside) and LF / CRLF /
  * blank-line endings, while keeping the expected fields as "a|b|c;" text. The
- * text is several MiB, so records straddle the reader's 1 MiB reads.
+ * text is several MiB, so records straddle the reader's 256 KiB reads.
  */
 static void build(mg_buf *csv, mg_buf *want, size_t rows, uint64_t seed)
 {
