@@ -6,12 +6,14 @@
 
 #include <cblas.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /*
  * Usage: bench_explain [rows] [threads]  (defaults 1000 and 2)
@@ -239,6 +241,45 @@ static double peer_sec_per_row(const char *tool, long nsamples)
     return v;
 }
 
+/*
+ * peer_explain.py on the same MLP (saved to a temporary .mgm): the numpy cost
+ * of the evaluations shap's KernelExplainer makes per row, one thread.
+ * Returns sec_per_row, or NaN (saying why) when python or numpy is missing.
+ */
+static double run_peer(const mg_model *m, const char *data)
+{
+    char src[] = __FILE__, cmd[4096], model[1024];
+    const char *tmp = getenv("TMPDIR");
+    json_error_t jerr;
+    json_t *doc = NULL;
+    double v = NAN;
+    FILE *p;
+    int fd;
+
+    snprintf(model, sizeof model, "%s/bench_explain_XXXXXX", tmp ? tmp : P_tmpdir);
+    fd = mkstemp(model);
+
+    if (fd < 0 || (close(fd), mg_model_save(m, model)) < 0) {
+        fprintf(stderr, "bench_explain: peer skipped: cannot save the model\n");
+        return NAN;
+    }
+    snprintf(cmd, sizeof cmd,
+             "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 '%s/peer_explain.py' "
+             "--model '%s' --data '%s' --rows 5",
+             dirname(src), model, data);
+    if ((p = popen(cmd, "r"))) {
+        doc = json_loadf(p, 0, &jerr);
+        if (pclose(p) == 0 && doc)
+            v = json_number_value(json_object_get(doc, "sec_per_row"));
+    }
+    if (isnan(v))
+        fprintf(stderr, "bench_explain: peer skipped: peer_explain.py failed (is /usr/bin/python3 "
+                        "with numpy there?)\n");
+    json_decref(doc);
+    remove(model);
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     size_t nrows = argc > 1 ? (size_t)atol(argv[1]) : 1000;
@@ -250,7 +291,7 @@ int main(int argc, char **argv)
     mg_explain_lime_stats *st = NULL;
     mg_explain_result *ks = NULL, *li = NULL;
     mg_explain_options o = MG_EXPLAIN_OPTIONS_INIT;
-    double *trainraw, *x, t0, tk, tl, limit, shap, lime, big;
+    double *trainraw, *x, t0, tk, tl, limit, shap, lime, big, numpy;
 
     if (mg_dataset_open(&train, shared_path("data/adult/adult_train.csv"), NULL) < 0 ||
         mg_dataset_open(&test, shared_path("data/adult/adult_test.csv"), NULL) < 0) {
@@ -285,6 +326,7 @@ int main(int argc, char **argv)
         die("lime");
     tl = now() - t0;
     big = big_case_rows_per_s(nrows, threads);
+    numpy = run_peer(mlp, shared_path("data/adult/adult_test.csv"));
     shap = peer_sec_per_row("shap.KernelExplainer", 2048);
     lime = peer_sec_per_row("lime.LimeTabularExplainer", 0);
 
@@ -293,6 +335,8 @@ int main(int argc, char **argv)
     printf("%-46s %14s %14s %8s\n", "figure", "modelgov", "peer / limit", "ratio");
     printf("%-46s %14.1f %14.1f %8.2f\n", "Kernel SHAP rows/s (2048 samples) vs shap",
            (double)nrows / tk, 1.0 / shap, (double)nrows / tk * shap);
+    printf("%-46s %14.1f %14.2f %8.1f\n", "  vs numpy floor of shap's work on this MLP",
+           (double)nrows / tk, 1.0 / numpy, (double)nrows / tk * numpy);
     printf("%-46s %14.3g %14.3g %8.2f\n", "model evaluations/s vs batched predict limit",
            (double)ks->evaluations / tk, limit, (double)ks->evaluations / tk / limit);
     printf("%-46s %14.3g %14.3g %8.2f\n", "coalition x background cells/s vs limit",
@@ -308,7 +352,8 @@ int main(int argc, char **argv)
     printf("%-46s %14.3g %14.3g %8.2f\n", "LIME model evaluations/s vs limit",
            (double)li->evaluations / tl, limit, (double)li->evaluations / tl / limit);
     printf("peers: shap 0.49.1 KernelExplainer and lime LimeTabularExplainer on a 12-column "
-           "logistic model, one thread (shap_kernel_timing.json big_case)\n");
+           "logistic model, one thread (shap_kernel_timing.json big_case); numpy floor: "
+           "bench/peer_explain.py, one thread, tile + encode + MLP of 2048 x 100 rows per row\n");
 
     mg_explain_result_free(ks);
     mg_explain_result_free(li);

@@ -141,6 +141,9 @@ static int parse_flags(train_job *j)
         (rc = cli_get_size(&j->a, "checkpoint-every", 0, &j->rc.checkpoint_every)) < 0 ||
         (rc = cli_get_size(&j->a, "keep-checkpoints", 3, &j->rc.keep_checkpoints)) < 0)
         return rc;
+    if (j->spec.type != MG_MODEL_MLP && (cli_has(&j->a, "hidden") || cli_has(&j->a, "activation")))
+        return mg_error_set(MG_EINVAL, "--%s applies to --model mlp only",
+                            cli_has(&j->a, "hidden") ? "hidden" : "activation");
     if (j->to.epochs == 0 || j->to.batch_size == 0)
         return mg_error_set(MG_EINVAL, "--%s must be at least 1",
                             j->to.epochs == 0 ? "epochs" : "batch");

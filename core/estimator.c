@@ -143,6 +143,8 @@ static mg_estimator *release_buffers(mg_estimator *e)
     free(e->grad);
     free(e->G);
     free(e->losses);
+    free(e->norms);
+    free(e->weights);
     free(e->Xb);
     free(e->yb);
     free(e->perm);
@@ -190,16 +192,25 @@ void mg_estimator_set_grad_aggregator(mg_estimator *e, const mg_grad_aggregator 
         memset(&e->agg, 0, sizeof e->agg);
 }
 
+void mg_estimator_set_grad_clipper(mg_estimator *e, const mg_grad_clipper *c)
+{
+    if (c)
+        e->clip = *c;
+    else
+        memset(&e->clip, 0, sizeof e->clip);
+}
+
 /* ---- the loop ---- */
 
 static int reserve_batch(mg_estimator *e, size_t rows)
 {
     size_t width = mg_model_inputs(e->model), P = mg_model_params(e->model);
-    int per_example = e->agg.aggregate != NULL;
+    int clipping = e->clip.weigh != NULL;
+    int per_example = e->agg.aggregate != NULL && !clipping;
     double *Xb, *yb, *G = NULL, *losses = NULL;
     int rc;
 
-    if (rows > e->batch_cap || (per_example && !e->G)) {
+    if (rows > e->batch_cap || (per_example && !e->G) || (clipping && !e->norms)) {
         size_t cap = rows > e->batch_cap ? rows : e->batch_cap;
         if (cap == 0)
             cap = 1; /* an empty first batch (Poisson sampling) still gets buffers */
@@ -217,6 +228,14 @@ static int reserve_batch(mg_estimator *e, size_t rows)
             if (!(losses = realloc(e->losses, cap * sizeof *losses)))
                 return mg_error_set(MG_ENOMEM, "estimator: no memory");
             e->losses = losses;
+        }
+        if (clipping) {
+            double *nrm = realloc(e->norms, cap * sizeof *nrm), *w;
+            if (nrm)
+                e->norms = nrm;
+            if (!nrm || !(w = realloc(e->weights, cap * sizeof *w)))
+                return mg_error_set(MG_ENOMEM, "estimator: no memory for %zu norms", cap);
+            e->weights = w;
         }
         e->batch_cap = cap;
     }
@@ -262,7 +281,13 @@ static int take_step(mg_estimator *e, const mg_input *in, double *loss_sum, size
             return mg_error_set(MG_EINVAL, "estimator: sampler gave row %zu of %zu", rows[b],
                                 in->n);
     gather(e->Xb, e->yb, in, rows, n, width);
-    if (e->agg.aggregate) {
+    if (e->clip.weigh) {
+        if ((rc = model_backprop_weighted(&e->scratch, e->model, e->Xb, e->yb, n, e->norms,
+                                          e->weights, e->clip.weigh, e->clip.ud, e->grad,
+                                          loss_sum)) < 0 ||
+            (rc = e->clip.finish(e->clip.ud, e->grad, n, P, e->step)) < 0)
+            return rc;
+    } else if (e->agg.aggregate) {
         if ((rc = model_backprop(&e->scratch, e->model, e->Xb, e->yb, n, NULL, n ? e->G : NULL,
                                  e->losses, loss_sum)) < 0 ||
             (rc = e->agg.aggregate(e->agg.ud, e->grad, n ? e->G : NULL, n, P, e->step)) < 0)
@@ -290,13 +315,12 @@ static int push_curve(double **curve, size_t n, double v)
     return MG_OK;
 }
 
-/* Close an epoch: record the train loss, evaluate, run the hooks' after_eval. */
-static int end_epoch(mg_estimator *e, const mg_input *eval, const mg_hook *hooks, size_t nhooks,
-                     mg_train_state *s)
+/* Evaluate on `eval` (when given) and run the hooks' after_eval; 1 when one asks to stop. */
+static int evaluate_hooks(mg_estimator *e, const mg_input *eval, const mg_hook *hooks,
+                          size_t nhooks, mg_train_state *s)
 {
     int rc, stop = 0;
 
-    e->train_loss_last = e->epoch_rows ? e->epoch_loss_sum / (double)e->epoch_rows : NAN;
     if (eval && eval->n) {
         mg_metrics_free(&e->last_eval);
         if ((rc = mg_estimator_evaluate(&e->last_eval, e, eval)) < 0)
@@ -304,18 +328,6 @@ static int end_epoch(mg_estimator *e, const mg_input *eval, const mg_hook *hooks
         e->have_eval = 1;
         e->eval_loss_last = e->last_eval.loss;
     }
-    if ((rc = push_curve(&e->train_curve, e->ncurve, e->train_loss_last)) < 0 ||
-        (rc = push_curve(&e->eval_curve, e->ncurve, e->eval_loss_last)) < 0)
-        return rc;
-    e->ncurve++;
-    e->epoch++;
-    e->epoch_step = 0;
-    e->epoch_loss_sum = 0;
-    e->epoch_rows = 0;
-    e->epoch_start = e->order;
-    e->perm_ok = 0;
-    s->epoch = e->epoch;
-    s->train_loss = e->train_loss_last;
     s->eval_loss = e->eval_loss_last;
     s->eval = e->have_eval ? &e->last_eval : NULL;
     for (size_t h = 0; h < nhooks; h++) {
@@ -325,6 +337,30 @@ static int end_epoch(mg_estimator *e, const mg_input *eval, const mg_hook *hooks
             return rc;
         stop |= rc > 0;
     }
+    return stop;
+}
+
+/* Close an epoch: record the train loss, evaluate, record the eval loss. */
+static int end_epoch(mg_estimator *e, const mg_input *eval, const mg_hook *hooks, size_t nhooks,
+                     mg_train_state *s)
+{
+    int rc, stop;
+
+    e->train_loss_last = e->epoch_rows ? e->epoch_loss_sum / (double)e->epoch_rows : NAN;
+    e->epoch++;
+    e->epoch_step = 0;
+    e->epoch_loss_sum = 0;
+    e->epoch_rows = 0;
+    e->epoch_start = e->order;
+    e->perm_ok = 0;
+    s->epoch = e->epoch;
+    s->train_loss = e->train_loss_last;
+    if ((stop = evaluate_hooks(e, eval, hooks, nhooks, s)) < 0)
+        return stop;
+    if ((rc = push_curve(&e->train_curve, e->ncurve, e->train_loss_last)) < 0 ||
+        (rc = push_curve(&e->eval_curve, e->ncurve, e->eval_loss_last)) < 0)
+        return rc;
+    e->ncurve++;
     return stop;
 }
 
@@ -375,8 +411,11 @@ static int train_loop(mg_estimator *e, const mg_input *train, const mg_input *ev
         s->lr = e->lr_last;
         if ((rc = run_after_step(e, hooks, nhooks, s)) != 0)
             return rc;
-        if (e->epoch_step >= e->sampler.steps_per_epoch &&
-            (rc = end_epoch(e, eval, hooks, nhooks, s)) != 0)
+        if (e->epoch_step >= e->sampler.steps_per_epoch)
+            rc = end_epoch(e, eval, hooks, nhooks, s);
+        else if (e->config.eval_every && e->step % e->config.eval_every == 0)
+            rc = evaluate_hooks(e, eval, hooks, nhooks, s);
+        if (rc != 0)
             return rc;
     }
     return MG_OK;

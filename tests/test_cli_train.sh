@@ -40,6 +40,8 @@ expect_error "missing file" "nofile.csv" \
     "$bin" train --data "$tmp/nofile.csv" --label y --model logistic
 expect_error "text label for linear" "holds text" \
     "$bin" train --data "$tmp/small.csv" --label y --model linear
+expect_error "hidden for logistic" "--hidden applies to --model mlp" \
+    "$bin" train --data "$tmp/small.csv" --label y --model logistic --hidden 4
 expect_error "bad positive" "no value 'c'" \
     "$bin" train --data "$tmp/small.csv" --label y --model logistic --positive c
 

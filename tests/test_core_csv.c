@@ -12,7 +12,7 @@
  * Write `rows` records of 1..7 fields with every kind of field (plain, empty,
  * quoted with delimiters, doubled quotes, LF and CRLF inside) and LF / CRLF /
  * blank-line endings, while keeping the expected fields as "a|b|c;" text. The
- * text is several MiB, so records straddle the reader's 1 MiB reads.
+ * text is several MiB, so records straddle the reader's 256 KiB reads.
  */
 static void build(mg_buf *csv, mg_buf *want, size_t rows, uint64_t seed)
 {
@@ -194,12 +194,23 @@ START_TEST(test_csv_parse_number_spellings)
         double value;
         int decimals; /* -1: printf("%.*f") would not give the text back */
     } cases[] = {
-        {"36.58", 1, 36.58, 2}, {"-0", 1, -0.0, 0},        {"0.50", 1, 0.5, 2},
-        {"007", 1, 7, -1},      {"1e3", 1, 1000, -1},       {" 5 ", 1, 5, -1},
-        {"+2", 1, 2, -1},       {".5", 1, 0.5, -1},         {"5.", 1, 5, -1},
-        {"0x10", 0, 0, -1},     {"inf", 0, 0, -1},          {"nan", 0, 0, -1},
-        {"1.2.3", 0, 0, -1},    {"", 0, 0, -1},             {"-", 0, 0, -1},
-        {"123456789012345", 1, 123456789012345.0, 0}, {"1234567890123456", 1, 1234567890123456.0, -1},
+        {"36.58", 1, 36.58, 2},
+        {"-0", 1, -0.0, 0},
+        {"0.50", 1, 0.5, 2},
+        {"007", 1, 7, -1},
+        {"1e3", 1, 1000, -1},
+        {" 5 ", 1, 5, -1},
+        {"+2", 1, 2, -1},
+        {".5", 1, 0.5, -1},
+        {"5.", 1, 5, -1},
+        {"0x10", 0, 0, -1},
+        {"inf", 0, 0, -1},
+        {"nan", 0, 0, -1},
+        {"1.2.3", 0, 0, -1},
+        {"", 0, 0, -1},
+        {"-", 0, 0, -1},
+        {"123456789012345", 1, 123456789012345.0, 0},
+        {"1234567890123456", 1, 1234567890123456.0, -1},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         double v = 0;

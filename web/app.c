@@ -3,10 +3,13 @@
 #include "auth.h"
 #include "job_store.h"
 #include "model_cache.h"
+#include "reply_cache.h"
+#include "token_cache.h"
 #include "request.h"
 
 #include "mg_error.h"
 #include "mg_log.h"
+#include "mg_sha256.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,9 @@ int web_app_open(mg_server *s)
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->app->started = time(NULL);
     if ((rc = mg_store_open(&s->app->store, s->store_dir)) < 0 ||
-        (rc = web_model_cache_create(&s->app->models, 16)) < 0)
+        (rc = web_model_cache_create(&s->app->models, 16)) < 0 ||
+        (rc = web_reply_cache_create(&s->app->replies, 1024)) < 0 ||
+        (rc = web_token_cache_create(&s->app->tokens, 256)) < 0)
         return rc;
     if (!(s->app->openapi = mg_web_openapi_text()))
         return MG_ENOMEM;
@@ -68,17 +73,28 @@ void web_app_close(mg_server *s)
     web_events_free(s->app->events);
     mg_store_close(s->app->store);
     web_model_cache_free(s->app->models);
+    web_reply_cache_free(s->app->replies);
+    web_token_cache_free(s->app->tokens);
     free(s->app->openapi);
     free(s->app);
     s->app = NULL;
 }
 
-int web_app_token_lookup(web_principal *who, mg_server *s, const char *token)
+int web_app_token_lookup(web_principal *who, mg_server *s, const char *token, int have_stamp,
+                         uint64_t stamp)
 {
-    int rc = mg_gov_token_authenticate(&who->actor, s->app->store, token);
+    unsigned char digest[MG_SHA256_LEN];
+    int rc, cached = 0;
 
-    if (rc < 0)
-        return rc == MG_EAUTH ? rc : mg_error_set(rc, "checking the token: %s", mg_error_last());
+    if (have_stamp && mg_sha256_digest(digest, token, strlen(token)) == MG_OK)
+        cached = web_token_cache_get(&who->actor, s->app->tokens, digest, stamp);
+    if (!cached) {
+        if ((rc = mg_gov_token_authenticate(&who->actor, s->app->store, token)) < 0)
+            return rc == MG_EAUTH ? rc
+                                  : mg_error_set(rc, "checking the token: %s", mg_error_last());
+        if (have_stamp)
+            web_token_cache_put(s->app->tokens, digest, stamp, &who->actor);
+    }
     who->name = who->actor.name;
     who->role = (mg_web_role)who->actor.role; /* the same numbers by design */
     return MG_OK;

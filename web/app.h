@@ -20,6 +20,8 @@ struct web_app {
     web_events *events;
     mg_store *store; /* governance: inventory, log, tokens (thread-safe) */
     struct web_model_cache *models; /* loaded artifacts for predict */
+    struct web_reply_cache *replies; /* GET replies, valid while the log keeps its size */
+    struct web_token_cache *tokens;  /* token checks, likewise */
 };
 
 /* Append the application's series (jobs by state, events, log size) to /metrics. */

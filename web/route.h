@@ -76,6 +76,7 @@ typedef struct web_route {
     const char *tag;         /* OpenAPI tag */
     unsigned ok_status;      /* the success status (200, 201, 202, 204) */
     const char *produces;    /* NULL: application/json */
+    int cache;               /* 1: a GET whose reply depends only on the store (reply_cache.h) */
 } web_route;
 
 /* The table and its length. */
@@ -106,6 +107,8 @@ struct web_request {
     uint64_t upload_size;
     const char *content_type;
     web_principal who;
+    int have_stamp;
+    uint64_t stamp; /* the log's size when the request began (caches' version stamp) */
 };
 
 /* Hooks of a streamed response (Server-Sent Events). */
