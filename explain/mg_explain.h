@@ -232,8 +232,8 @@ struct json_t *mg_explain_result_to_json(const mg_explain_result *r);
  * background row z over only the columns where x and z differ (the others
  * are null players of that row's game), which gives the same values with
  * Σ_z 2^{M_z} model evaluations instead of N 2^M. With the logit link the
- * game is v(S) = logit(mean f) as in shap. Errors: MG_EINVAL when some
- * background row differs from x in more than 20 columns.
+ * game is v(S) = logit(mean f) as in shap. Errors: MG_EINVAL when more
+ * than 20 columns of a row differ from some background row (2^M values).
  */
 int mg_explain_exact_compute(mg_explain_result **out, const mg_explain_model *m,
                              const mg_explain_background *bg, const double *raw,
@@ -247,7 +247,7 @@ int mg_explain_exact_compute(mg_explain_result **out, const mg_explain_model *m,
  * constraint imposed by eliminating one variable; weighted least squares
  * through LAPACK. Identical synthetic rows (a coalition only matters where x
  * and z differ) are evaluated once. Errors: MG_EINVAL (nsamples < columns
- * + 2, more than 64 varying columns).
+ * + 2, more than 63 varying columns).
  */
 int mg_explain_kernel_compute(mg_explain_result **out, const mg_explain_model *m,
                               const mg_explain_background *bg, const double *raw,
