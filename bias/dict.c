@@ -16,6 +16,15 @@ static uint64_t hash_bytes(const char *p, size_t len)
     return h ^ (h >> 29);
 }
 
+/* The first (up to) 8 bytes of a key, zero-padded. */
+static uint64_t prefix_word(const char *p, size_t len)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < len && i < 8; i++)
+        w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    return w;
+}
+
 static size_t key_offset(const dict *d, size_t i)
 {
     return ((const size_t *)(const void *)d->offsets.ptr)[i];
@@ -65,21 +74,38 @@ static int rehash(dict *d, size_t nslots)
     return MG_OK;
 }
 
+/* Linear scan of a small dict: index + 1, or 0 when absent. */
+static size_t small_find(const dict *d, const char *key, size_t len)
+{
+    uint64_t w = prefix_word(key, len);
+    for (size_t i = 0; i < d->n; i++)
+        if (d->small_len[i] == len && d->small_prefix[i] == w &&
+            (len <= 8 || key_equal(d, i, key, len)))
+            return i + 1;
+    return 0;
+}
+
 long dict_find(const dict *d, const char *key, size_t len)
 {
     size_t s;
 
-    if (!d->nslots)
-        return -1;
+    if (d->n <= DICT_SMALL)
+        return (long)small_find(d, key, len) - 1;
     s = probe(d, hash_bytes(key, len), key, len);
     return d->slots[s] ? (long)d->slots[s] - 1 : -1;
 }
 
 int dict_intern(dict *d, size_t *index, const char *key, size_t len)
 {
-    uint64_t h = hash_bytes(key, len);
+    uint64_t h;
     size_t s, off = d->keys.len;
     int rc;
+
+    if (d->n <= DICT_SMALL && (s = small_find(d, key, len))) {
+        *index = s - 1;
+        return MG_OK;
+    }
+    h = hash_bytes(key, len);
 
     if (!d->nslots && (rc = rehash(d, 16)) < 0)
         return rc;
@@ -97,6 +123,10 @@ int dict_intern(dict *d, size_t *index, const char *key, size_t len)
         d->offsets.len = d->n * sizeof off;
         d->hashes.len = d->n * sizeof h;
         return rc;
+    }
+    if (d->n < DICT_SMALL) {
+        d->small_len[d->n] = len;
+        d->small_prefix[d->n] = prefix_word(key, len);
     }
     *index = d->n++;
     d->slots[s] = (uint32_t)d->n;

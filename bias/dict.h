@@ -7,6 +7,9 @@
 
 #include "mg_buf.h"
 
+/* Up to this many keys a lookup compares lengths and 8-byte prefixes instead of hashing. */
+#define DICT_SMALL 8
+
 /*
  * Open addressing with linear probing; keys are copied into one buffer. The
  * table stays at most half full, so a lookup touches one or two slots.
@@ -18,11 +21,13 @@ typedef struct dict {
     mg_buf keys;      /* key bytes, each followed by a NUL */
     mg_buf offsets;   /* size_t offset of key i in `keys` */
     mg_buf hashes;    /* uint64_t hash of key i */
+    size_t small_len[DICT_SMALL];      /* the first keys' lengths ... */
+    uint64_t small_prefix[DICT_SMALL]; /* ... and first 8 bytes, for a scan without hashing */
     size_t n;
     size_t max;       /* most keys allowed; 0 = no limit */
 } dict;
 
-#define DICT_INIT {NULL, 0, MG_BUF_INIT, MG_BUF_INIT, MG_BUF_INIT, 0, 0}
+#define DICT_INIT {NULL, 0, MG_BUF_INIT, MG_BUF_INIT, MG_BUF_INIT, {0}, {0}, 0, 0}
 
 /*
  * Set *index to the index of `key`, adding it when new.

@@ -42,85 +42,109 @@ void metric_di(mg_bias_value *out, const table *t, const summary *s)
               "facet a has no positive prediction, so qd/qa divides by zero");
 }
 
-/* DCA = ca - cd, c = n(label +) / n(predicted +). */
+/* The per-facet ratios the differences compare; smclarify's divide makes k/0 = +inf. */
+typedef double (*ratio_fn)(const confusion *m);
+
+static double acceptance(const confusion *m) /* c = n(label +) / n(predicted +) */
+{
+    return clarify_divide(m->tp + m->fn, m->tp + m->fp);
+}
+
+static double rejection(const confusion *m) /* r = n(label -) / n(predicted -) */
+{
+    return clarify_divide(m->tn + m->fp, m->tn + m->fn);
+}
+
+static double recall(const confusion *m)
+{
+    return clarify_divide(m->tp, m->tp + m->fn);
+}
+
+static double specificity(const confusion *m)
+{
+    return clarify_divide(m->tn, m->tn + m->fp);
+}
+
+static double precision(const confusion *m)
+{
+    return clarify_divide(m->tp, m->tp + m->fp);
+}
+
+static double negative_predictive_value(const confusion *m)
+{
+    return clarify_divide(m->tn, m->tn + m->fn);
+}
+
+static double accuracy(const confusion *m)
+{
+    return clarify_divide(m->tp + m->tn, m->tp + m->tn + m->fp + m->fn);
+}
+
+static double fn_per_fp(const confusion *m)
+{
+    return clarify_divide(m->fn, m->fp);
+}
+
+/* ratio(a) - ratio(d), or ratio(d) - ratio(a) when `d_minus_a`; undefined for an empty facet. */
+static void compare(mg_bias_value *out, const summary *s, ratio_fn ratio, int d_minus_a,
+                    const char *why_a, const char *why_d)
+{
+    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
+    if (!facets_empty(out, s))
+        difference(out, ratio(&a), ratio(&d), d_minus_a, why_a, why_d);
+}
+
+/* DCA = ca - cd. */
 void metric_dca(mg_bias_value *out, const table *t, const summary *s)
 {
-    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
     (void)t;
-    if (facets_empty(out, s))
-        return;
-    difference(out, clarify_divide(a.tp + a.fn, a.tp + a.fp),
-               clarify_divide(d.tp + d.fn, d.tp + d.fp), 0,
-               "facet a has positive labels but no positive prediction (ca = +inf)",
-               "facet d has positive labels but no positive prediction (cd = +inf)");
+    compare(out, s, acceptance, 0,
+            "facet a has positive labels but no positive prediction (ca = +inf)",
+            "facet d has positive labels but no positive prediction (cd = +inf)");
 }
 
-/* DCR = rd - ra, r = n(label -) / n(predicted -). */
+/* DCR = rd - ra. */
 void metric_dcr(mg_bias_value *out, const table *t, const summary *s)
 {
-    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
     (void)t;
-    if (facets_empty(out, s))
-        return;
-    difference(out, clarify_divide(a.tn + a.fp, a.tn + a.fn),
-               clarify_divide(d.tn + d.fp, d.tn + d.fn), 1,
-               "facet a has negative labels but no negative prediction (ra = +inf)",
-               "facet d has negative labels but no negative prediction (rd = +inf)");
+    compare(out, s, rejection, 1,
+            "facet a has negative labels but no negative prediction (ra = +inf)",
+            "facet d has negative labels but no negative prediction (rd = +inf)");
 }
 
-/* RD = recall_a - recall_d, recall = TP / (TP + FN). */
+/* RD = recall_a - recall_d. */
 void metric_rd(mg_bias_value *out, const table *t, const summary *s)
 {
-    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
     (void)t;
-    if (facets_empty(out, s))
-        return;
-    difference(out, clarify_divide(a.tp, a.tp + a.fn), clarify_divide(d.tp, d.tp + d.fn), 0,
-               NULL, NULL);
+    compare(out, s, recall, 0, NULL, NULL);
 }
 
-/* SD = specificity_d - specificity_a, specificity = TN / (TN + FP). */
+/* SD = specificity_d - specificity_a. */
 void metric_sd(mg_bias_value *out, const table *t, const summary *s)
 {
-    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
     (void)t;
-    if (facets_empty(out, s))
-        return;
-    difference(out, clarify_divide(a.tn, a.tn + a.fp), clarify_divide(d.tn, d.tn + d.fp), 1,
-               NULL, NULL);
+    compare(out, s, specificity, 1, NULL, NULL);
 }
 
-/* DAR = precision_a - precision_d, precision = TP / n(predicted +). */
+/* DAR = precision_a - precision_d. */
 void metric_dar(mg_bias_value *out, const table *t, const summary *s)
 {
-    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
     (void)t;
-    if (facets_empty(out, s))
-        return;
-    difference(out, clarify_divide(a.tp, a.tp + a.fp), clarify_divide(d.tp, d.tp + d.fp), 0,
-               NULL, NULL);
+    compare(out, s, precision, 0, NULL, NULL);
 }
 
-/* DRR = npv_d - npv_a, npv = TN / n(predicted -). */
+/* DRR = npv_d - npv_a. */
 void metric_drr(mg_bias_value *out, const table *t, const summary *s)
 {
-    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
     (void)t;
-    if (facets_empty(out, s))
-        return;
-    difference(out, clarify_divide(a.tn, a.tn + a.fn), clarify_divide(d.tn, d.tn + d.fn), 1,
-               NULL, NULL);
+    compare(out, s, negative_predictive_value, 1, NULL, NULL);
 }
 
 /* AD = accuracy_a - accuracy_d. */
 void metric_ad(mg_bias_value *out, const table *t, const summary *s)
 {
-    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
     (void)t;
-    if (facets_empty(out, s))
-        return;
-    difference(out, clarify_divide(a.tp + a.tn, a.tp + a.tn + a.fp + a.fn),
-               clarify_divide(d.tp + d.tn, d.tp + d.tn + d.fp + d.fn), 0, NULL, NULL);
+    compare(out, s, accuracy, 0, NULL, NULL);
 }
 
 void metric_cddpl(mg_bias_value *out, const table *t, const summary *s)
@@ -132,13 +156,10 @@ void metric_cddpl(mg_bias_value *out, const table *t, const summary *s)
 /* TE = FN_d / FP_d - FN_a / FP_a. */
 void metric_te(mg_bias_value *out, const table *t, const summary *s)
 {
-    confusion a = confusion_of(s, 0), d = confusion_of(s, 1);
     (void)t;
-    if (facets_empty(out, s))
-        return;
-    difference(out, clarify_divide(a.fn, a.fp), clarify_divide(d.fn, d.fp), 1,
-               "facet a has false negatives but no false positive (FN_a/FP_a = +inf)",
-               "facet d has false negatives but no false positive (FN_d/FP_d = +inf)");
+    compare(out, s, fn_per_fp, 1,
+            "facet a has false negatives but no false positive (FN_a/FP_a = +inf)",
+            "facet d has false negatives but no false positive (FN_d/FP_d = +inf)");
 }
 
 /* FT = (flips to positive - flips to negative) / nd over facet d's rows. */

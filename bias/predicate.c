@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static int parse_number(const char *s, double *out)
 {
@@ -124,6 +123,15 @@ int predicate_parse_outcome(predicate *p, const char *column, const char *spec, 
     return parse_values(p, spec, flag);
 }
 
+/* ASCII case-insensitive equality with a lower-case `lower` of the field's length. */
+static int equal_folded(const char *p, const char *lower, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((p[i] | 0x20) != lower[i])
+            return 0;
+    return 1;
+}
+
 int field_is_missing(const mg_csv_field *f)
 {
     switch (f->len) {
@@ -132,14 +140,25 @@ int field_is_missing(const mg_csv_field *f)
     case 1:
         return f->ptr[0] == '?';
     case 2:
-        return strcasecmp(f->ptr, "NA") == 0;
+        return equal_folded(f->ptr, "na", 2);
     case 3:
-        return strcasecmp(f->ptr, "NaN") == 0;
+        return equal_folded(f->ptr, "nan", 3);
     case 4:
-        return strcasecmp(f->ptr, "null") == 0;
+        return equal_folded(f->ptr, "null", 4);
     default:
         return 0;
     }
+}
+
+/* Equality of short byte strings without a call: facet and label values are a few bytes. */
+static inline int bytes_equal(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
 }
 
 int predicate_match(const predicate *p, const mg_csv_field *f, size_t *which)
@@ -149,7 +168,7 @@ int predicate_match(const predicate *p, const mg_csv_field *f, size_t *which)
     if (p->kind == PRED_VALUES) {
         int parsed = -1;
         for (size_t i = 0; i < p->nvalues; i++)
-            if (p->lens[i] == f->len && memcmp(p->values[i], f->ptr, f->len) == 0) {
+            if (p->lens[i] == f->len && bytes_equal(p->values[i], f->ptr, f->len)) {
                 if (which)
                     *which = i;
                 return PRED_YES;

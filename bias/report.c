@@ -149,7 +149,7 @@ static int bootstrap_facet(mg_bias_report *r, size_t facet, const table *t, uint
     double *vals = malloc(B * M * sizeof *vals);
     size_t *defined = calloc(M, sizeof *defined);
     mg_bias_value *v = malloc(M * sizeof *v);
-    uint64_t *cells = malloc(2 * K * sizeof *cells), n = 0;
+    uint64_t *cells = malloc((K ? 2 * K : 1) * sizeof *cells), n = 0;
     table rep;
     int rc;
 

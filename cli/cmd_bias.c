@@ -45,15 +45,15 @@ static int options_from_args(mg_bias_options *o, const cli_args *a)
     return MG_OK;
 }
 
-/* A metric value as the table shows it: 6 significant digits, or Infinity, or undefined. */
-static void format_value(char *buf, size_t len, const json_t *v)
+/* A metric value as the table shows it: 6 significant digits, Infinity, or undefined. */
+static void format_value(char *buf, size_t len, const json_t *v, int sign_space)
 {
     if (json_is_number(v))
-        snprintf(buf, len, "% .6g", json_number_value(v));
+        snprintf(buf, len, sign_space ? "% .6g" : "%.6g", json_number_value(v));
     else if (json_is_string(v))
-        snprintf(buf, len, " %s", json_string_value(v));
+        snprintf(buf, len, "%s", json_string_value(v));
     else
-        snprintf(buf, len, " undefined");
+        snprintf(buf, len, "undefined");
 }
 
 static void print_list(const json_t *spec)
@@ -78,17 +78,17 @@ static void print_metrics(const json_t *metrics)
     const char *name;
     const json_t *m;
 
-    printf("  %-6s %-13s %-27s %s\n", "metric", "value", "95% interval", "description");
+    printf("  %-6s %-13s %-25s %s\n", "metric", "value", "95% interval", "description");
     json_object_foreach((json_t *)metrics, name, m) {
         char value[48], lo[24], hi[24], interval[64] = "";
         const json_t *ci = json_object_get(m, "ci95"), *reason = json_object_get(m, "reason");
-        format_value(value, sizeof value, json_object_get(m, "value"));
+        format_value(value, sizeof value, json_object_get(m, "value"), 1);
         if (ci) {
-            format_value(lo, sizeof lo, json_array_get(ci, 0));
-            format_value(hi, sizeof hi, json_array_get(ci, 1));
-            snprintf(interval, sizeof interval, "[%s,%s ]", lo, hi);
+            format_value(lo, sizeof lo, json_array_get(ci, 0), 0);
+            format_value(hi, sizeof hi, json_array_get(ci, 1), 0);
+            snprintf(interval, sizeof interval, "[%s, %s]", lo, hi);
         }
-        printf("  %-6s %-13s %-27s %s\n", name, value, interval,
+        printf("  %-6s %-13s %-25s %s\n", name, value, interval,
                json_string_value(json_object_get(m, "description")));
         if (reason)
             printf("  %-6s (%s)\n", "", json_string_value(reason));

@@ -6,6 +6,7 @@
 #include "mg_explain.h"
 #include "mg_model.h"
 
+#include <cblas.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -179,6 +180,8 @@ static int run(explain_cli *c)
         ids[i] = c->first + i;
     if (isatty(STDERR_FILENO))
         c->o.progress = show_progress;
+    /* the explainer spreads rows over threads; BLAS threads inside each would only contend */
+    openblas_set_num_threads(1);
     if (c->method == MG_EXPLAIN_LIME)
         rc = mg_explain_lime_stats_fit(&c->stats, c->em, c->raw, c->nrows);
     else if (c->kmeans)
@@ -247,7 +250,8 @@ static void print_row(const explain_cli *c, size_t k, size_t *ord)
 {
     const mg_explain_result *r = c->res;
     const double *phi = r->phi + k * r->inputs, *x = c->raw + r->ids[k] * c->inputs;
-    char val[64];
+    char val[96];
+    int wide = r->method == MG_EXPLAIN_LIME ? 36 : 24;
 
     if (r->method == MG_EXPLAIN_LIME)
         printf("\nrow %zu: prediction %.6g; local model %.6g = intercept %.6g + Σ weights "
@@ -256,7 +260,8 @@ static void print_row(const explain_cli *c, size_t k, size_t *ord)
     else
         printf("\nrow %zu: prediction %.6g = base %.6g %+.6g\n", r->ids[k], r->prediction[k],
                r->base_value, r->prediction[k] - r->base_value);
-    printf("  %-20s %-24s %12s\n", "column", r->method == MG_EXPLAIN_LIME ? "rule" : "value",
+    printf("  %-20s %-*s %12s\n", "column", wide,
+           r->method == MG_EXPLAIN_LIME ? "rule" : "value",
            r->method == MG_EXPLAIN_LIME ? "weight" : "phi");
     order_by_phi(ord, phi, r->inputs);
     for (size_t q = 0; q < r->inputs; q++) {
@@ -268,7 +273,7 @@ static void print_row(const explain_cli *c, size_t k, size_t *ord)
         } else {
             format_value(val, sizeof val, c, i, x[i]);
         }
-        printf("  %-20s %-24s %+12.6f\n", r->names[i], val, phi[i]);
+        printf("  %-20s %-*s %+12.6f\n", r->names[i], wide, val, phi[i]);
     }
 }
 

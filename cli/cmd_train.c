@@ -5,6 +5,7 @@
 #include "mg_model.h"
 #include "model_data.h"
 #include "results.h"
+#include "train_dp.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -35,10 +36,9 @@ typedef struct train_job {
     train_result res;
     double *Xtr, *ytr, *Xte, *yte;
     mg_estimator *est;
+    train_dp dp;
+    mg_hook dp_hook;
 } train_job;
-
-static const char *const dp_flags[] = {"dp", "max-grad-norm", "noise-multiplier", "target-epsilon",
-                                       "delta", "max-epsilon", "insecure-seed"};
 
 static int parse_model(train_job *j, const char *name)
 {
@@ -128,11 +128,8 @@ static int parse_flags(train_job *j)
     const char *model;
     int rc;
 
-    for (size_t i = 0; i < sizeof dp_flags / sizeof *dp_flags; i++)
-        if (cli_has(&j->a, dp_flags[i]))
-            return mg_error_set(MG_EINVAL, "--%s: differential privacy is not in this build",
-                                dp_flags[i]);
-    if ((rc = cli_require(&j->a, "data", &j->data)) < 0 ||
+    if ((rc = train_dp_parse(&j->dp, &j->a)) < 0 ||
+        (rc = cli_require(&j->a, "data", &j->data)) < 0 ||
         (rc = cli_require(&j->a, "label", &j->label)) < 0 ||
         (rc = cli_require(&j->a, "model", &model)) < 0 || (rc = parse_model(j, model)) < 0 ||
         (rc = parse_hidden(j)) < 0 || (rc = parse_optim(j)) < 0 ||
@@ -144,6 +141,9 @@ static int parse_flags(train_job *j)
         (rc = cli_get_size(&j->a, "checkpoint-every", 0, &j->rc.checkpoint_every)) < 0 ||
         (rc = cli_get_size(&j->a, "keep-checkpoints", 3, &j->rc.keep_checkpoints)) < 0)
         return rc;
+    if (j->spec.type != MG_MODEL_MLP && (cli_has(&j->a, "hidden") || cli_has(&j->a, "activation")))
+        return mg_error_set(MG_EINVAL, "--%s applies to --model mlp only",
+                            cli_has(&j->a, "hidden") ? "hidden" : "activation");
     if (j->to.epochs == 0 || j->to.batch_size == 0)
         return mg_error_set(MG_EINVAL, "--%s must be at least 1",
                             j->to.epochs == 0 ? "epochs" : "batch");
@@ -285,26 +285,6 @@ done:
     return rc;
 }
 
-/* Encode rows of ds (NULL rows = all) with the model's pipeline. */
-static int encode(double **X, double **y, const mg_model *m, const mg_dataset *ds, long label_col,
-                  const size_t *rows, size_t n)
-{
-    const mg_pipeline *p = mg_model_pipeline(m);
-    size_t ni = mg_pipeline_inputs(p);
-    double *raw = malloc((n ? n : 1) * ni * sizeof *raw);
-    int rc;
-
-    *X = malloc((n ? n : 1) * mg_pipeline_width(p) * sizeof **X);
-    *y = malloc((n ? n : 1) * sizeof **y);
-    if (!raw || !*X || !*y)
-        rc = mg_error_set(MG_ENOMEM, "no memory to encode %zu rows", n);
-    else if ((rc = mg_pipeline_raw_from_dataset(raw, NULL, p, ds, rows, n)) == MG_OK &&
-             (rc = mg_model_targets(*y, m, ds, (size_t)label_col, rows, n)) == MG_OK)
-        mg_pipeline_transform(p, raw, n, *X);
-    free(raw);
-    return rc;
-}
-
 /* --schedule step: x0.1 after each third of the run; cosine: down to 0 over the run. */
 static void set_schedule(train_job *j)
 {
@@ -335,8 +315,10 @@ static int build(train_job *j)
         return rc;
     m = mg_estimator_model_mut(j->est);
     j->res.ntrain = j->split.ntrain;
-    if ((rc = encode(&j->Xtr, &j->ytr, m, j->ds, j->label_col, j->split.train,
-                     j->split.ntrain)) < 0)
+    if ((rc = mg_model_encode(&j->Xtr, &j->ytr, NULL, m, j->ds, j->label_col, j->split.train,
+                              j->split.ntrain)) < 0 ||
+        (rc = train_dp_attach(&j->dp, j->est, &j->dp_hook, j->split.ntrain, j->to.batch_size,
+                              j->to.epochs)) < 0)
         return rc;
     if (j->test_data) {
         size_t unknown;
@@ -347,13 +329,14 @@ static int build(train_job *j)
         return MG_OK;
     }
     j->res.ntest = j->split.ntest;
-    return encode(&j->Xte, &j->yte, m, j->ds, j->label_col, j->split.test, j->split.ntest);
+    return mg_model_encode(&j->Xte, &j->yte, NULL, m, j->ds, j->label_col, j->split.test,
+                           j->split.ntest);
 }
 
 static int run(train_job *j)
 {
     mg_input tr = {j->Xtr, j->ytr, j->res.ntrain}, te = {j->Xte, j->yte, j->res.ntest};
-    mg_hook hooks[3];
+    mg_hook hooks[4];
     cli_progress bar = {"training", -1};
     size_t nh = 0;
     struct timespec t0, t1;
@@ -366,6 +349,8 @@ static int run(train_job *j)
         rc = mg_hook_logging(&hooks[nh++], 100);
     if (rc == MG_OK && j->early)
         rc = mg_hook_early_stopping(&hooks[nh++], "loss", j->early);
+    if (rc == MG_OK && j->dp.on)
+        hooks[nh++] = j->dp_hook; /* borrowed: its ud is j->dp's, mg_hook_free does nothing */
     if (rc == MG_OK) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = mg_estimator_train(j->est, &tr, te.n ? &te : NULL, hooks, nh, 0);
@@ -389,7 +374,8 @@ static int save(train_job *j)
     json_t *t = mg_model_training(m), *mj;
     int rc;
 
-    if ((rc = mg_model_set_data_sha256(m, mg_dataset_sha256(j->ds))) < 0)
+    if ((rc = mg_model_set_data_sha256(m, mg_dataset_sha256(j->ds))) < 0 ||
+        (rc = train_dp_record(&j->dp, m)) < 0)
         return rc;
     json_object_set_new(t, "data", json_string(j->data));
     json_object_set_new(t, "rows", json_integer((json_int_t)j->res.ntrain));
@@ -409,6 +395,7 @@ static int save(train_job *j)
 static void job_free(train_job *j)
 {
     mg_estimator_free(j->est);
+    train_dp_free(&j->dp);
     free(j->Xtr);
     free(j->ytr);
     free(j->Xte);

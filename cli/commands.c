@@ -76,7 +76,7 @@ static const cli_flag bias_flags[] = {
     {"predictions", "P.csv", "predictions file, one row per data row"},
     {"predicted-column", "C", "predicted label column (default: the first column)"},
     {"score-column", "C", "score column: positive when score > --probability-threshold"},
-    {"probability-threshold", "P", "threshold on --score-column (default 0.5)"},
+    {"probability-threshold", "P", "score > P is positive (--score-column, FT model; 0.5)"},
     {"model", "M.mgm", "model artifact (for the flip test FT)"},
     {"metrics", "CI,DPL,...", "metrics to compute, or pre | post (default: all that apply)"},
     {"bootstrap", "N", "95% percentile intervals from N bootstrap samples"},

@@ -59,55 +59,38 @@ done:
 int cli_encode_for_model(double **Xo, double **yo, size_t *n, size_t *dropped, size_t *unknown,
                          const mg_model *m, const mg_dataset *ds, const char *label)
 {
-    const mg_pipeline *p = mg_model_pipeline(m);
-    size_t rows = mg_dataset_rows(ds), ni = mg_pipeline_inputs(p), w = mg_pipeline_width(p);
-    size_t keep = 0;
-    double *raw = NULL, *X = NULL, *y = NULL;
+    size_t rows = mg_dataset_rows(ds), w = mg_model_inputs(m), keep = 0;
+    double *X = NULL, *y = NULL;
     long col = -1;
     int rc;
 
     *Xo = NULL;
     if (yo)
         *yo = NULL;
-    *n = *dropped = *unknown = 0;
+    *n = *dropped = 0;
     if (label && (col = mg_dataset_col_find(ds, label)) < 0)
         return mg_error_set(MG_ENOTFOUND, "--label: no column '%s' in %s", label,
                             mg_dataset_name(ds));
-    raw = malloc((rows ? rows : 1) * ni * sizeof *raw);
-    X = malloc((rows ? rows : 1) * w * sizeof *X);
-    y = malloc((rows ? rows : 1) * sizeof *y);
-    if (!raw || !X || !y) {
-        rc = mg_error_set(MG_ENOMEM, "no memory for %zu rows", rows);
-        goto done;
-    }
-    if ((rc = mg_pipeline_raw_from_dataset(raw, unknown, p, ds, NULL, rows)) < 0)
-        goto done;
-    if (label && (rc = mg_model_targets(y, m, ds, (size_t)col, NULL, rows)) < 0)
-        goto done;
+    if ((rc = mg_model_encode(&X, label ? &y : NULL, unknown, m, ds, col, NULL, 0)) < 0)
+        return rc;
     /* Rows with a missing label cannot be scored: drop them, keeping order. */
     for (size_t r = 0; r < rows; r++) {
         if (label && isnan(y[r]))
             continue;
-        if (keep != r) {
-            memcpy(raw + keep * ni, raw + r * ni, ni * sizeof *raw);
+        if (keep != r && label) {
+            memcpy(X + keep * w, X + r * w, w * sizeof *X);
             y[keep] = y[r];
         }
         keep++;
     }
-    *unknown = mg_pipeline_transform(p, raw, keep, X);
     *dropped = rows - keep;
     *n = keep;
     *Xo = X;
-    X = NULL;
-    if (yo) {
+    if (yo)
         *yo = y;
-        y = NULL;
-    }
-done:
-    free(raw);
-    free(X);
-    free(y);
-    return rc;
+    else
+        free(y);
+    return MG_OK;
 }
 
 void cli_progress_bar(void *ud, double fraction, int *cancel)

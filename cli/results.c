@@ -1,6 +1,7 @@
 /* results.c - printing what train and evaluate found: a table, or DESIGN §3's JSON. */
 #include "results.h"
 #include "mg_error.h"
+#include "train_dp.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -92,6 +93,8 @@ static int train_json(const train_result *r, const mg_estimator *e)
     json_object_set_new(doc, "epochs", json_integer((json_int_t)mg_estimator_epoch(e)));
     json_object_set_new(doc, "steps", json_integer((json_int_t)mg_estimator_global_step(e)));
     json_object_set_new(doc, "seconds", json_real(r->seconds));
+    if ((curves = train_dp_json(m)))
+        json_object_set_new(doc, "privacy", curves);
     return print_json(doc);
 }
 
@@ -123,6 +126,7 @@ int results_print_train(const train_result *r, const mg_estimator *e, int json)
         printf("\ntest set (%zu rows)\n", r->ntest);
         metrics_table(&r->metrics, m);
     }
+    train_dp_table(m);
     return MG_OK;
 }
 

@@ -463,25 +463,30 @@ done:
     return rc;
 }
 
-int mg_model_load(mg_model **out, const char *path)
+int model_read_json(json_t **doc, const char *path)
 {
     mg_buf text = MG_BUF_INIT;
-    json_t *doc = NULL;
     json_error_t jerr;
     int rc;
 
-    *out = NULL;
+    *doc = NULL;
     text.max = MAX_ARTIFACT_BYTES;
-    if ((rc = mg_buf_read_file(&text, path)) < 0)
-        goto done;
-    if (!(doc = json_loadb(text.ptr ? text.ptr : "", text.len, JSON_REJECT_DUPLICATES, &jerr))) {
+    if ((rc = mg_buf_read_file(&text, path)) == MG_OK &&
+        !(*doc = json_loadb(text.ptr ? text.ptr : "", text.len, JSON_REJECT_DUPLICATES, &jerr)))
         rc = mg_error_set(MG_EPARSE, "%s:%d:%d: not a modelgov model: %s", path, jerr.line,
                           jerr.column, jerr.text);
-        goto done;
-    }
-    rc = mg_model_from_json(out, doc, path);
-done:
-    json_decref(doc);
     mg_buf_free(&text);
+    return rc;
+}
+
+int mg_model_load(mg_model **out, const char *path)
+{
+    json_t *doc;
+    int rc;
+
+    *out = NULL;
+    if ((rc = model_read_json(&doc, path)) == MG_OK)
+        rc = mg_model_from_json(out, doc, path);
+    json_decref(doc);
     return rc;
 }

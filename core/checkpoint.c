@@ -359,21 +359,12 @@ done:
 
 int mg_estimator_restore(mg_estimator *e, const char *path)
 {
-    mg_buf text = MG_BUF_INIT;
-    json_t *doc = NULL;
-    json_error_t jerr;
+    json_t *doc;
     int rc;
 
-    if ((rc = mg_buf_read_file(&text, path)) < 0)
-        goto done;
-    if (!(doc = json_loadb(text.ptr ? text.ptr : "", text.len, JSON_REJECT_DUPLICATES, &jerr))) {
-        rc = mg_error_set(MG_EPARSE, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-        goto done;
-    }
-    rc = restore_doc(e, doc, path);
-done:
+    if ((rc = model_read_json(&doc, path)) == MG_OK)
+        rc = restore_doc(e, doc, path);
     json_decref(doc);
-    mg_buf_free(&text);
     return rc;
 }
 

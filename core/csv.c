@@ -15,20 +15,20 @@
 #include <emmintrin.h>
 #endif
 
-#define CHUNK ((size_t)1 << 20)
+#define CHUNK ((size_t)256 << 10) /* small blocks: fewer fresh pages to fault in per file */
 #define DEFAULT_MAX_RECORD ((size_t)64 << 20)
 
 /*
- * Records are parsed in place: bytes are read into `buf` (hashed first,
- * untouched), a record is scanned to find its fields, and only once it is
- * complete are the field ends overwritten with NULs and doubled quotes
- * collapsed. A record cut by the end of the buffer is moved to the front and
- * scanned again after the next read, so nothing is copied per field.
- * buf[end] always holds a '\n' sentinel, so the scanning loops need no
- * bounds checks. Inputs of BACKGROUND_HASH bytes or more are hashed on a
- * second thread while the first parses.
+ * Records are parsed in place: bytes are read into `buf` (hashed as read),
+ * the fields of a record are found there and NUL-terminated over their
+ * terminators, and doubled quotes are collapsed once the record is whole. A
+ * record cut by the end of the buffer gets its terminators back, moves to
+ * the front, and is scanned again after the next read, so nothing is copied
+ * per field. buf[end] always holds a '\n' sentinel, so the scanning loops
+ * need no bounds checks. Inputs of BACKGROUND_HASH bytes or more are hashed
+ * on a second thread while the first parses.
  */
-#define BACKGROUND_HASH (2 * CHUNK)
+#define BACKGROUND_HASH ((size_t)2 << 20)
 #define SLACK 16 /* defined bytes after the sentinel: 16-byte loads stay inside buf */
 struct mg_csv_reader {
     char *name;
@@ -56,7 +56,7 @@ struct mg_csv_reader {
     unsigned char stop[256]; /* 1 for the bytes that end an unquoted field */
     mg_csv_field *fields;
     size_t *cols;         /* 1-based column of each field */
-    unsigned char *esc;   /* field was quoted and holds "" pairs */
+    unsigned char *esc;   /* FIELD_QUOTED, FIELD_ESCAPED ("" inside) per field */
     size_t nfields, cap_fields;
 };
 
@@ -233,7 +233,7 @@ static int grow_fields(mg_csv_reader *r)
 }
 
 /* Scan a quoted field from just after its opening quote. */
-enum { SCAN_DONE = 1, SCAN_MORE = 0 };
+enum { SCAN_ESCAPED = 2, SCAN_DONE = 1, SCAN_MORE = 0 };
 static int scan_quoted(mg_csv_reader *r, const unsigned char **pp, size_t col0, int *escaped)
 {
     size_t line0 = r->line;
@@ -267,13 +267,24 @@ static int scan_quoted(mg_csv_reader *r, const unsigned char **pp, size_t col0, 
 }
 
 /* The first delimiter, CR or LF at or after p; the sentinel guarantees one. */
+#if defined(__SSE2__)
+typedef struct stops {
+    __m128i d, n, r;
+} stops;
+#define STOPS_INIT(delim) {_mm_set1_epi8((char)(delim)), _mm_set1_epi8('\n'), _mm_set1_epi8('\r')}
+#else
+typedef struct stops {
+    int unused;
+} stops;
+#define STOPS_INIT(delim) {0}
+#endif
+
 static inline const unsigned char *scan_plain(const unsigned char *p, const unsigned char *stop,
-                                              unsigned char delim)
+                                              const stops *v)
 {
 #if defined(__SSE2__)
     /* 16 bytes per step: most fields end within the first load */
-    const __m128i vd = _mm_set1_epi8((char)delim), vn = _mm_set1_epi8('\n'),
-                  vr = _mm_set1_epi8('\r');
+    const __m128i vd = v->d, vn = v->n, vr = v->r;
     (void)stop;
     for (;;) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -285,28 +296,39 @@ static inline const unsigned char *scan_plain(const unsigned char *p, const unsi
         p += 16;
     }
 #else
-    (void)delim;
+    (void)v;
     while (!stop[*p])
         p++;
     return p;
 #endif
 }
 
+enum { FIELD_QUOTED = 1, FIELD_ESCAPED = 2 };
+
+/* A record cut short: put back the terminators that NULs replaced. */
+static void unseal(mg_csv_field *fields, const unsigned char *flags, size_t nf, unsigned char delim)
+{
+    for (size_t i = 0; i < nf; i++)
+        ((char *)fields[i].ptr)[fields[i].len] = (char)(flags[i] & FIELD_QUOTED ? '"' : delim);
+}
+
 /*
- * Find the fields of the record at r->pos. Returns SCAN_DONE with the
- * fields set and r->pos past the record, SCAN_MORE when the buffer ends
- * first, or an error. Hot: reader fields live in locals, so stores to the
- * field arrays do not force reloads of the reader.
+ * Find the fields of the record at r->pos, NUL-terminating each as it goes.
+ * Returns SCAN_DONE with the fields set and r->pos past the record,
+ * SCAN_MORE when the buffer ends first (the bytes put back as they were),
+ * or an error. Hot: reader fields live in locals, so stores to the field
+ * arrays do not force reloads of the reader.
  */
 static int scan_record(mg_csv_reader *r)
 {
     unsigned char *base = r->buf;
     const unsigned char *p = base + r->pos, *e = base + r->end;
     const unsigned char delim = r->delim, *stop = r->stop;
+    const stops vec = STOPS_INIT(delim);
     const int eof = r->eof;
     mg_csv_field *fields = r->fields;
     size_t *cols = r->cols, nf = 0, cap = r->cap_fields;
-    unsigned char *esc = r->esc;
+    unsigned char *flags = r->esc, any_escaped = 0;
     size_t lo = (size_t)(r->line_start - r->consumed); /* line start, as an offset in buf */
     int rc;
 
@@ -314,6 +336,7 @@ static int scan_record(mg_csv_reader *r)
         const unsigned char *s = p, *fend;
         size_t col = (size_t)(p - base) - lo + 1;
         int escaped = 0;
+        unsigned char t, flag = 0;
 
         if (nf == cap) {
             r->nfields = nf;
@@ -321,67 +344,70 @@ static int scan_record(mg_csv_reader *r)
                 return rc;
             fields = r->fields;
             cols = r->cols;
-            esc = r->esc;
+            flags = r->esc;
             cap = r->cap_fields;
         }
         if (*p == '"') { /* the sentinel is '\n', so p < e here */
             p++;
-            if ((rc = scan_quoted(r, &p, col, &escaped)) != SCAN_DONE)
+            if ((rc = scan_quoted(r, &p, col, &escaped)) != SCAN_DONE) {
+                if (rc == SCAN_MORE)
+                    unseal(fields, flags, nf, delim);
                 return rc;
+            }
             lo = (size_t)(r->line_start - r->consumed);
             s++;
             fend = p++;
+            flag = (unsigned char)(FIELD_QUOTED | (escaped ? FIELD_ESCAPED : 0));
+            any_escaped |= flag;
             if (!stop[*p] && p < e)
                 return mg_error_set(MG_EPARSE, "%s:%zu:%zu: unexpected '%c' after a closing quote",
                                     r->name, r->line, (size_t)(p - base) - lo + 1,
                                     *p >= 32 && *p < 127 ? *p : '?');
         } else {
-            p = scan_plain(p, stop, delim);
+            p = scan_plain(p, stop, &vec);
             fend = p;
         }
-        if (p == e && !eof)
+        t = *p; /* the terminator; the sentinel '\n' at the end */
+        if ((p == e || (t == '\r' && p + 1 == e)) && !eof) {
+            unseal(fields, flags, nf, delim);
             return SCAN_MORE;
+        }
         fields[nf].ptr = (const char *)s;
         fields[nf].len = (size_t)(fend - s);
         cols[nf] = col;
-        esc[nf++] = (unsigned char)escaped;
-        if (*p == delim && p < e) {
+        flags[nf++] = flag;
+        base[fend - base] = '\0';
+        if (t == delim && p < e) {
             p++;
             continue;
         }
-        if (*p == '\r' && p < e) {
-            if (p + 1 == e && !eof)
-                return SCAN_MORE;
-            if (p[1] == '\n' && p + 1 < e)
-                p++;
-        }
+        if (t == '\r' && p < e && p[1] == '\n' && p + 1 < e)
+            p++;
         if (p < e)
             p++;
         r->nfields = nf;
         r->pos = (size_t)(p - base);
         r->line++;
         r->line_start = r->consumed + r->pos;
-        return SCAN_DONE;
+        return any_escaped & FIELD_ESCAPED ? SCAN_ESCAPED : SCAN_DONE;
     }
 }
 
-/* NUL-terminate the scanned fields in place and collapse "" to ". */
-static void seal_fields(mg_csv_reader *r)
+/* Collapse "" to " in the quoted fields that hold them. */
+static void unescape_fields(mg_csv_reader *r)
 {
     for (size_t i = 0; i < r->nfields; i++) {
         char *s = (char *)r->fields[i].ptr;
-        size_t len = r->fields[i].len;
-        if (r->esc[i]) {
-            size_t w = 0;
-            for (size_t k = 0; k < len; k++) {
-                s[w++] = s[k];
-                if (s[k] == '"')
-                    k++;
-            }
-            len = w;
+        size_t len = r->fields[i].len, w = 0;
+        if (!(r->esc[i] & FIELD_ESCAPED))
+            continue;
+        for (size_t k = 0; k < len; k++) {
+            s[w++] = s[k];
+            if (s[k] == '"')
+                k++;
         }
-        s[len] = '\0';
-        r->fields[i].len = len;
+        s[w] = '\0';
+        r->fields[i].len = w;
     }
 }
 
@@ -420,17 +446,18 @@ int mg_csv_reader_next(mg_csv_reader *r, const mg_csv_field **fields, size_t *nf
         start = r->pos;
         if ((rc = scan_record(r)) < 0)
             return rc;
-        if (rc == SCAN_DONE && r->pos - start > r->max_record)
+        if (rc != SCAN_MORE && r->pos - start > r->max_record)
             return mg_error_set(MG_ETOOBIG, "%s:%zu: record longer than %zu bytes", r->name,
                                 r->rec_line, r->max_record);
-        if (rc == SCAN_DONE)
+        if (rc == SCAN_ESCAPED)
+            unescape_fields(r);
+        if (rc != SCAN_MORE)
             break;
         r->line = line; /* scan again once more bytes are in */
         r->line_start = line_start;
         if ((rc = refill(r, r->pos)) < 0)
             return rc;
     }
-    seal_fields(r);
     *fields = r->fields;
     *nfields = r->nfields;
     return 1;
@@ -489,7 +516,7 @@ static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* strtod on a bounded copy, accepting only decimal spellings (no hex, inf, nan). */
-static int parse_slow(const char *s, size_t len, double *out)
+__attribute__((cold, noinline)) static int parse_slow(const char *s, size_t len, double *out)
 {
     char tmp[128], *end;
     const char *e = s + len;
@@ -517,9 +544,9 @@ static int parse_slow(const char *s, size_t len, double *out)
 
 int mg_csv_parse_number(const char *s, size_t len, double *out, int *decimals)
 {
-    const char *p = s, *e = s + len, *d0, *f0;
+    const char *p = s, *e = s + len, *dot = NULL;
     uint64_t m = 0;
-    size_t nint, frac = 0;
+    size_t digits, frac;
     int neg;
 
     *decimals = -1;
@@ -527,25 +554,23 @@ int mg_csv_parse_number(const char *s, size_t len, double *out, int *decimals)
      * exact, so one division gives the correctly rounded double. Any other
      * spelling (sign '+', exponent, spaces, leading zeros, more digits) goes
      * to strtod. */
-    if (len == 0 || len > 24)
+    if (len == 0 || len > 17)
         goto slow;
     neg = *p == '-';
     p += neg;
-    for (d0 = p; p < e && (unsigned)(*p - '0') < 10; p++)
-        m = m * 10 + (uint64_t)(*p - '0');
-    nint = (size_t)(p - d0);
-    if (nint == 0 || (nint > 1 && *d0 == '0'))
-        goto slow;
-    if (p < e) {
-        if (*p != '.')
-            goto slow;
-        for (f0 = ++p; p < e && (unsigned)(*p - '0') < 10; p++)
-            m = m * 10 + (uint64_t)(*p - '0');
-        frac = (size_t)(p - f0);
-        if (frac == 0 || p != e)
+    for (; p < e; p++) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d < 10)
+            m = m * 10 + d;
+        else if (*p == '.' && !dot)
+            dot = p;
+        else
             goto slow;
     }
-    if (nint + frac > 15)
+    digits = len - (size_t)neg - (dot != NULL);
+    frac = dot ? (size_t)(e - dot - 1) : 0;
+    if (digits == 0 || digits > 15 || (dot && (frac == 0 || dot == s + neg)) ||
+        (s[neg] == '0' && digits > 1 + frac))
         goto slow;
     *out = frac ? (double)m / pow10_exact[frac] : (double)m;
     if (neg)

@@ -328,58 +328,73 @@ static int to_categorical(column *c, size_t rows, size_t cap)
     return MG_OK;
 }
 
-/* Store a number in inferred column `c`, remembering how to spell it again. */
-static int put_inferred(column *c, size_t row, size_t cap, const mg_csv_field *f, int decimals)
+/* A number whose text printf will not give back: keep the text itself. */
+static int put_spelling(column *c, size_t row, size_t cap, const mg_csv_field *f)
 {
-    int rc;
-
-    if (decimals >= 0 && decimals < DEC_TEXT) {
-        c->dec[row] = (uint8_t)decimals;
-        return MG_OK;
-    }
     c->dec[row] = DEC_TEXT;
     if (!c->alt && !(c->alt = malloc((cap ? cap : 1) * sizeof *c->alt)))
         return mg_error_set(MG_ENOMEM, "out of memory (data set)");
-    if ((rc = strtab_intern(&c->levels, &c->alt[row], f->ptr, f->len)) < 0)
-        return rc;
-    return MG_OK;
+    return strtab_intern(&c->levels, &c->alt[row], f->ptr, f->len);
 }
 
-/* Store field `f` of row `row` in column `c`. */
-static int put_value(mg_dataset *ds, column *c, size_t row, const mg_csv_field *f,
-                     const missing_set *ms, const mg_csv_reader *r, size_t i)
+/* Not a number in numeric column `c`: an error if the schema says so, else it turns categorical. */
+static int not_a_number(mg_dataset *ds, column *c, size_t row, const mg_csv_field *f,
+                        const mg_csv_reader *r, size_t i)
 {
-    double v;
-    int decimals, rc;
+    if (c->force == FORCE_NUMERIC)
+        return mg_error_set(MG_EPARSE,
+                            "%s:%zu:%zu: column '%s' is numeric but '%.*s' is not a number",
+                            ds->name, mg_csv_reader_line(r), mg_csv_reader_column(r, i), c->name,
+                            f->len > 40 ? 40 : (int)f->len, f->ptr);
+    return to_categorical(c, row, ds->cap);
+}
 
-    if (is_missing(ms, f->ptr, f->len)) {
-        c->missing++;
-        if (c->type == MG_COL_NUMERIC)
-            c->num[row] = NAN;
-        else
-            c->codes[row] = -1;
-        return MG_OK;
-    }
-    if (c->type == MG_COL_NUMERIC) {
-        if (mg_csv_parse_number(f->ptr, f->len, &v, &decimals)) {
-            c->num[row] = v;
-            return c->dec ? put_inferred(c, row, ds->cap, f, decimals) : MG_OK;
+/* Store the fields of one row. The hot loop of reading: keep it lean. */
+static int put_row(mg_dataset *ds, const mg_csv_field *f, const missing_set *ms,
+                   const mg_csv_reader *r)
+{
+    size_t row = ds->rows, n = ds->ncols;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        column *c = &ds->cols[i];
+        const char *s = f[i].ptr;
+        size_t len = f[i].len;
+        double v;
+        int decimals;
+
+        if (ms->n ? is_missing(ms, s, len) : default_missing(s, len)) {
+            c->missing++;
+            if (c->type == MG_COL_NUMERIC)
+                c->num[row] = NAN;
+            else
+                c->codes[row] = -1;
+            continue;
         }
-        if (c->force == FORCE_NUMERIC)
-            return mg_error_set(MG_EPARSE, "%s:%zu:%zu: column '%s' is numeric but '%.*s' is not a number",
-                                ds->name, mg_csv_reader_line(r), mg_csv_reader_column(r, i),
-                                c->name, f->len > 40 ? 40 : (int)f->len, f->ptr);
-        if ((rc = to_categorical(c, row, ds->cap)) < 0)
+        if (c->type == MG_COL_NUMERIC) {
+            if (mg_csv_parse_number(s, len, &v, &decimals)) {
+                c->num[row] = v;
+                if (!c->dec)
+                    continue;
+                if (decimals >= 0 && decimals < DEC_TEXT)
+                    c->dec[row] = (uint8_t)decimals;
+                else if ((rc = put_spelling(c, row, ds->cap, &f[i])) < 0)
+                    return rc;
+                continue;
+            }
+            if ((rc = not_a_number(ds, c, row, &f[i], r, i)) < 0)
+                return rc;
+        }
+        /* runs of one value are common (a majority level): try the last one first */
+        if (c->last >= 0 && strtab_is(&c->levels, (size_t)c->last, s, len)) {
+            c->codes[row] = c->last;
+            continue;
+        }
+        if ((rc = strtab_intern(&c->levels, &c->codes[row], s, len)) < 0)
             return rc;
+        c->last = c->codes[row];
     }
-    /* runs of one value are common (a majority level): try the last one first */
-    if (c->last >= 0 && strtab_is(&c->levels, (size_t)c->last, f->ptr, f->len)) {
-        c->codes[row] = c->last;
-        return MG_OK;
-    }
-    if ((rc = strtab_intern(&c->levels, &c->codes[row], f->ptr, f->len)) < 0)
-        return rc;
-    c->last = c->codes[row];
+    ds->rows++;
     return MG_OK;
 }
 
@@ -451,10 +466,8 @@ static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *op
         }
         if (ds->rows == ds->cap && (rc = reserve(ds, ds->cap + ds->cap / 2)) < 0)
             goto done;
-        for (size_t i = 0; i < n; i++)
-            if ((rc = put_value(ds, &ds->cols[i], ds->rows, &f[i], &ms, r, i)) < 0)
-                goto done;
-        ds->rows++;
+        if ((rc = put_row(ds, f, &ms, r)) < 0)
+            goto done;
     }
     if (rc < 0 || (rc = finish(ds)) < 0)
         goto done;

@@ -201,6 +201,8 @@ static int reserve_batch(mg_estimator *e, size_t rows)
 
     if (rows > e->batch_cap || (per_example && !e->G)) {
         size_t cap = rows > e->batch_cap ? rows : e->batch_cap;
+        if (cap == 0)
+            cap = 1; /* an empty first batch (Poisson sampling) still gets buffers */
         if (!(Xb = realloc(e->Xb, cap * width * sizeof *Xb)))
             return mg_error_set(MG_ENOMEM, "estimator: no memory for a batch of %zu", cap);
         e->Xb = Xb;
@@ -223,6 +225,27 @@ static int reserve_batch(mg_estimator *e, size_t rows)
     return MG_OK;
 }
 
+/*
+ * Copy the batch's rows together. Rows are scattered over the whole data
+ * set, so each copy waits on memory; fetching the rows a few ahead keeps
+ * several misses in flight.
+ */
+static void gather(double *Xb, double *yb, const mg_input *in, const size_t *rows, size_t n,
+                   size_t width)
+{
+    enum { AHEAD = 4, LINE = 64 / sizeof(double) };
+
+    for (size_t b = 0; b < n; b++) {
+        if (b + AHEAD < n) {
+            const double *next = in->X + rows[b + AHEAD] * width;
+            for (size_t k = 0; k < width; k += LINE)
+                __builtin_prefetch(next + k);
+        }
+        memcpy(Xb + b * width, in->X + rows[b] * width, width * sizeof *Xb);
+        yb[b] = in->y[rows[b]];
+    }
+}
+
 /* One optimizer step on the rows the sampler picks; *loss_sum, *count for the curves. */
 static int take_step(mg_estimator *e, const mg_input *in, double *loss_sum, size_t *count)
 {
@@ -234,13 +257,11 @@ static int take_step(mg_estimator *e, const mg_input *in, double *loss_sum, size
         return rc;
     if ((rc = reserve_batch(e, n)) < 0)
         return rc;
-    for (size_t b = 0; b < n; b++) {
+    for (size_t b = 0; b < n; b++)
         if (rows[b] >= in->n)
             return mg_error_set(MG_EINVAL, "estimator: sampler gave row %zu of %zu", rows[b],
                                 in->n);
-        memcpy(e->Xb + b * width, in->X + rows[b] * width, width * sizeof *e->Xb);
-        e->yb[b] = in->y[rows[b]];
-    }
+    gather(e->Xb, e->yb, in, rows, n, width);
     if (e->agg.aggregate) {
         if ((rc = model_backprop(&e->scratch, e->model, e->Xb, e->yb, n, NULL, n ? e->G : NULL,
                                  e->losses, loss_sum)) < 0 ||

@@ -9,7 +9,7 @@
 
 /*
  * Reads records one at a time from a file or a memory buffer, so a file of
- * any size is read in constant memory (one record plus a 1 MiB buffer).
+ * any size is read in constant memory (one record plus a 256 KiB buffer).
  * Handles quoted fields with embedded delimiters, quotes ("") and line
  * breaks, LF and CRLF line ends, and a UTF-8 byte-order mark. Blank lines
  * are skipped. The SHA-256 of the exact bytes read (BOM included) is kept,

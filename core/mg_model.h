@@ -69,7 +69,10 @@ int mg_model_create(mg_model **out, const mg_model_spec *spec, mg_pipeline *pipe
  */
 void mg_model_init_params(mg_model *m, uint64_t seed);
 
-/* A deep copy (pipeline, parameters, metadata). Errors: MG_ENOMEM. */
+/*
+ * A deep copy (pipeline, parameters, metadata). Errors: MG_EINVAL (a
+ * weight is NaN or infinite), MG_ENOMEM.
+ */
 int mg_model_copy(mg_model **out, const mg_model *m);
 
 /*
@@ -210,5 +213,16 @@ void mg_label_classes_free(char **names, size_t n);
  */
 int mg_model_targets(double *y, const mg_model *m, const mg_dataset *ds, size_t col,
                      const size_t *rows, size_t n);
+
+/*
+ * Encode rows[0..n) (rows NULL = every row, n ignored) of ds for the model:
+ * *X gets a malloc'd n x mg_model_inputs array through the model's pipeline;
+ * with label_col >= 0, *y a malloc'd array of targets (mg_model_targets; NaN
+ * for a missing label). *unknown (may be NULL) counts categorical values the
+ * pipeline never saw. Errors: MG_EINVAL (no pipeline, a label value),
+ * MG_ENOTFOUND (an input column missing from ds), MG_ENOMEM.
+ */
+int mg_model_encode(double **X, double **y, size_t *unknown, const mg_model *m,
+                    const mg_dataset *ds, long label_col, const size_t *rows, size_t n);
 
 #endif

@@ -67,4 +67,10 @@ int model_backprop(model_scratch *s, const mg_model *m, const double *X, const d
 /* Write a JSON document to path atomically, doubles with 17 digits. Errors: MG_EIO, MG_ENOMEM. */
 int model_write_json(const struct json_t *doc, const char *path);
 
+/*
+ * Read a whole .mgm file as JSON (duplicate keys refused). Errors:
+ * MG_ENOTFOUND, MG_EIO, MG_ETOOBIG, MG_EPARSE ("FILE:LINE:COL: ..."), MG_ENOMEM.
+ */
+int model_read_json(struct json_t **doc, const char *path);
+
 #endif

@@ -129,11 +129,11 @@ void mg_optimizer_step(mg_optimizer *p, double *w, double *g)
     } else {
         double *m = p->state, *v = p->state + n, b1 = o->beta1, b2 = o->beta2;
         double c1 = 1.0 - pow(b1, (double)p->t), c2 = 1.0 - pow(b2, (double)p->t);
-        double step = lr / c1, sc2 = sqrt(c2);
+        double step = lr / c1, inv_sc2 = 1.0 / sqrt(c2), eps = o->eps;
         for (size_t i = 0; i < n; i++) {
             m[i] = b1 * m[i] + (1.0 - b1) * g[i];
             v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-            w[i] -= step * m[i] / (sqrt(v[i]) / sc2 + o->eps);
+            w[i] -= step * m[i] / (sqrt(v[i]) * inv_sc2 + eps);
         }
     }
 }

@@ -62,6 +62,8 @@ static inline int strtab_same(const char *a, const char *b, size_t len)
         return load64(a) == load64(b) && load64(a + len - 8) == load64(b + len - 8);
     if (len >= 4 && len < 8)
         return load32(a) == load32(b) && load32(a + len - 4) == load32(b + len - 4);
+    if (len < 4) /* bytes 0, len/2 and len-1 cover every byte of 1..3 */
+        return len == 0 || (a[0] == b[0] && a[len >> 1] == b[len >> 1] && a[len - 1] == b[len - 1]);
     return memcmp(a, b, len) == 0;
 }
 

@@ -206,3 +206,44 @@ int mg_model_targets(double *y, const mg_model *m, const mg_dataset *ds, size_t 
     free(map);
     return MG_OK;
 }
+
+int mg_model_encode(double **X, double **y, size_t *unknown, const mg_model *m,
+                    const mg_dataset *ds, long label_col, const size_t *rows, size_t n)
+{
+    const mg_pipeline *p = m->pipeline;
+    size_t ni, cnt = rows ? n : mg_dataset_rows(ds), unk = 0;
+    double *raw = NULL, *x = NULL, *t = NULL;
+    int rc;
+
+    *X = NULL;
+    if (y)
+        *y = NULL;
+    if (!p)
+        return mg_error_set(MG_EINVAL, "model: no pipeline to encode %s", mg_dataset_name(ds));
+    ni = mg_pipeline_inputs(p);
+    raw = malloc((cnt ? cnt : 1) * ni * sizeof *raw);
+    x = malloc((cnt ? cnt : 1) * m->inputs * sizeof *x);
+    t = malloc((cnt ? cnt : 1) * sizeof *t);
+    if (!raw || !x || !t) {
+        rc = mg_error_set(MG_ENOMEM, "model: no memory to encode %zu rows", cnt);
+        goto done;
+    }
+    if ((rc = mg_pipeline_raw_from_dataset(raw, NULL, p, ds, rows, cnt)) < 0)
+        goto done;
+    if (y && label_col >= 0 && (rc = mg_model_targets(t, m, ds, (size_t)label_col, rows, cnt)) < 0)
+        goto done;
+    unk = mg_pipeline_transform(p, raw, cnt, x);
+    if (unknown)
+        *unknown = unk;
+    *X = x;
+    x = NULL;
+    if (y && label_col >= 0) {
+        *y = t;
+        t = NULL;
+    }
+done:
+    free(raw);
+    free(x);
+    free(t);
+    return rc;
+}

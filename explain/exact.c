@@ -11,15 +11,7 @@
 #define EXACT_MAX_PLAYERS 20
 #define SPLIT_BITS 10
 
-typedef struct job {
-    const mg_explain_model *m;
-    const mg_explain_background *bg;
-    const double *raw;
-    const mg_explain_options *o;
-    mg_explain_result *res;
-    double wsum;
-    size_t *evals, *nominal; /* per row */
-} job;
+typedef row_job job;
 
 typedef struct ws {
     evaluator ev;
@@ -229,54 +221,7 @@ int mg_explain_exact_compute(mg_explain_result **out, const mg_explain_model *m,
                              const mg_explain_background *bg, const double *raw,
                              const size_t *ids, size_t n, const mg_explain_options *opts)
 {
-    mg_explain_options defaults = MG_EXPLAIN_OPTIONS_INIT;
-    mg_explain_result *res = NULL;
-    runner_spec spec;
-    job j;
-    double base;
-    int rc;
-
-    *out = NULL;
-    memset(&j, 0, sizeof(j));
-    if (!opts)
-        opts = &defaults;
-    if ((rc = result_check_args(m, bg, raw, n)) < 0)
-        return rc;
-    if (!bg)
-        return mg_error_set(MG_EINVAL, "exact Shapley needs background rows");
-    if ((rc = result_alloc(&res, MG_EXPLAIN_EXACT, m, ids, n, 0)) < 0)
-        return rc;
-    if ((rc = background_mean_prediction(&base, m, bg, opts->batch)) < 0)
-        goto done;
-    res->link = opts->link;
-    res->base_value = link_apply(opts->link, base);
-    j.m = m;
-    j.bg = bg;
-    j.raw = raw;
-    j.o = opts;
-    j.res = res;
-    for (size_t z = 0; z < bg->n; z++)
-        j.wsum += bg->weight[z];
-    if ((rc = row_counters(&j.evals, &j.nominal, n)) < 0)
-        goto done;
-    memset(&spec, 0, sizeof(spec));
-    spec.rows = n;
-    spec.threads = opts->threads;
-    spec.job = &j;
-    spec.ws_create = ws_create;
-    spec.ws_free = ws_free;
-    spec.run = run_row;
-    spec.progress = opts->progress;
-    spec.progress_ctx = opts->progress_ctx;
-    if ((rc = runner_run(&spec)) < 0)
-        goto done;
-    result_global(res);
-    result_count(res, j.evals, j.nominal, bg->n);
-    *out = res;
-    res = NULL;
-done:
-    free(j.evals);
-    free(j.nominal);
-    mg_explain_result_free(res);
-    return rc;
+    static const row_method exact = {MG_EXPLAIN_EXACT, "exact Shapley", ws_create, ws_free,
+                                     run_row};
+    return explain_rows(out, &exact, m, bg, NULL, raw, ids, n, opts);
 }

@@ -14,16 +14,7 @@
 #define KERNEL_MAX_PLAYERS 63
 #define CHUNK_CELLS ((size_t)1 << 20) /* coalition x background cells evaluated at a time */
 
-typedef struct job {
-    const mg_explain_model *m;
-    const mg_explain_background *bg;
-    const double *raw;
-    const mg_explain_options *o;
-    mg_explain_result *res;
-    double fnull; /* E f over the background, identity space */
-    double wsum;
-    size_t *evals, *nominal;
-} job;
+typedef row_job job;
 
 typedef struct ws {
     evaluator ev;
@@ -258,6 +249,7 @@ static int coalition_values(job *j, ws *w, const double *x, size_t M, size_t K)
 {
     const mg_explain_background *bg = j->bg;
     size_t chunk = CHUNK_CELLS / K;
+    uint64_t full = ((uint64_t)1 << M) - 1;
     int rc;
 
     if (chunk == 0)
@@ -269,6 +261,14 @@ static int coalition_values(job *j, ws *w, const double *x, size_t M, size_t K)
             size_t z = z0 + zi;
             uint64_t D = differing_players(x, bg->raw + z * j->m->inputs, w->player, M);
             uint32_t *map = w->map + zi * K;
+            if (D == full) { /* z differs everywhere: the K coalitions are K distinct rows */
+                for (size_t k = 0; k < K; k++) {
+                    map[k] = (uint32_t)nitems;
+                    w->items[nitems].key = w->masks[k];
+                    w->items[nitems++].z = (uint32_t)z;
+                }
+                continue;
+            }
             maskset_clear(&w->uniq);
             for (size_t k = 0; k < K; k++) {
                 uint64_t key = w->masks[k] & D;
@@ -410,57 +410,12 @@ int mg_explain_kernel_compute(mg_explain_result **out, const mg_explain_model *m
                               const mg_explain_background *bg, const double *raw,
                               const size_t *ids, size_t n, const mg_explain_options *opts)
 {
-    mg_explain_options defaults = MG_EXPLAIN_OPTIONS_INIT;
-    mg_explain_result *res = NULL;
-    runner_spec spec;
-    job j;
-    int rc;
-
+    static const row_method kernel = {MG_EXPLAIN_KERNEL_SHAP, "Kernel SHAP", ws_create, ws_free,
+                                      run_row};
     *out = NULL;
-    memset(&j, 0, sizeof(j));
-    if (!opts)
-        opts = &defaults;
-    if ((rc = result_check_args(m, bg, raw, n)) < 0)
-        return rc;
-    if (!bg)
-        return mg_error_set(MG_EINVAL, "Kernel SHAP needs background rows");
-    if (opts->nsamples != 0 && opts->nsamples < m->inputs + 2)
+    if (m && opts && opts->nsamples != 0 && opts->nsamples < m->inputs + 2)
         return mg_error_set(MG_EINVAL,
                             "Kernel SHAP: nsamples %zu is below the number of columns + 2 = %zu",
                             opts->nsamples, m->inputs + 2);
-    if ((rc = result_alloc(&res, MG_EXPLAIN_KERNEL_SHAP, m, ids, n, 0)) < 0)
-        return rc;
-    if ((rc = background_mean_prediction(&j.fnull, m, bg, opts->batch)) < 0)
-        goto done;
-    res->link = opts->link;
-    res->base_value = link_apply(opts->link, j.fnull);
-    j.m = m;
-    j.bg = bg;
-    j.raw = raw;
-    j.o = opts;
-    j.res = res;
-    for (size_t z = 0; z < bg->n; z++)
-        j.wsum += bg->weight[z];
-    if ((rc = row_counters(&j.evals, &j.nominal, n)) < 0)
-        goto done;
-    memset(&spec, 0, sizeof(spec));
-    spec.rows = n;
-    spec.threads = opts->threads;
-    spec.job = &j;
-    spec.ws_create = ws_create;
-    spec.ws_free = ws_free;
-    spec.run = run_row;
-    spec.progress = opts->progress;
-    spec.progress_ctx = opts->progress_ctx;
-    if ((rc = runner_run(&spec)) < 0)
-        goto done;
-    result_global(res);
-    result_count(res, j.evals, j.nominal, bg->n);
-    *out = res;
-    res = NULL;
-done:
-    free(j.evals);
-    free(j.nominal);
-    mg_explain_result_free(res);
-    return rc;
+    return explain_rows(out, &kernel, m, bg, NULL, raw, ids, n, opts);
 }

@@ -11,16 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct job {
-    const mg_explain_model *m;
-    const mg_explain_lime_stats *st;
-    const double *raw;
-    size_t nsamples, top;
-    double width;
-    uint64_t seed;
-    mg_explain_result *res;
-    size_t *evals;
-} job;
+typedef row_job job;
+
+/* lime's defaults: 5000 samples, 10 features, kernel width 0.75 sqrt(columns). */
+static size_t lime_samples(const job *j)
+{
+    return j->o->nsamples ? j->o->nsamples : 5000;
+}
+
+static const lime_column *lime_col(const job *j, size_t c)
+{
+    return &((const mg_explain_lime_stats *)j->extra)->col[c];
+}
 
 typedef struct ws {
     evaluator ev;
@@ -50,7 +52,7 @@ static void ws_free(void *p)
 static int ws_create(void **out, void *jp)
 {
     job *j = jp;
-    size_t N = j->nsamples, M = j->m->inputs;
+    size_t N = lime_samples(j), M = j->m->inputs;
     ws *w = calloc(1, sizeof(*w));
     int rc;
 
@@ -84,9 +86,9 @@ static int ws_create(void **out, void *jp)
  */
 static void sample(job *j, ws *w, const double *x, mg_rng *rng)
 {
-    size_t N = j->nsamples, M = j->m->inputs;
+    size_t N = lime_samples(j), M = j->m->inputs;
     for (size_t c = 0; c < M; c++) {
-        const lime_column *col = &j->st->col[c];
+        const lime_column *col = lime_col(j, c);
         double first = lime_discretize(col, x[c]);
         w->bin[c * N] = 1.0;
         w->inv[c] = x[c];
@@ -178,7 +180,7 @@ static int highest_weights(ws *w, size_t N, size_t M, size_t K)
 /* "age <= 37.00", "28.00 < age <= 37.00", "sex=Male": the row's bin or level of column c. */
 static char *rule(const job *j, size_t c, double xv)
 {
-    const lime_column *col = &j->st->col[c];
+    const lime_column *col = lime_col(j, c);
     const char *name = j->m->names[c];
     mg_buf b = MG_BUF_INIT;
     int rc;
@@ -217,7 +219,8 @@ static int run_row(void *jp, void *wp, size_t r)
 {
     job *j = jp;
     ws *w = wp;
-    size_t N = j->nsamples, M = j->m->inputs, K = j->top < M ? j->top : M;
+    size_t N = lime_samples(j), M = j->m->inputs, K = j->o->top ? j->o->top : 10;
+    double width = j->o->kernel_width > 0 ? j->o->kernel_width : 0.75 * sqrt((double)M);
     size_t before = w->ev.evaluations;
     const double *x = j->raw + r * M;
     mg_explain_result *res = j->res;
@@ -225,7 +228,9 @@ static int run_row(void *jp, void *wp, size_t r)
     mg_rng rng;
     int rc;
 
-    mg_rng_seed_stream(&rng, j->seed, res->ids[r]);
+    if (K > M)
+        K = M;
+    mg_rng_seed_stream(&rng, j->o->seed, res->ids[r]);
     sample(j, w, x, &rng);
     if ((rc = evaluator_predict(&w->ev, w->inv, N, w->y)) < 0)
         return rc;
@@ -234,7 +239,7 @@ static int run_row(void *jp, void *wp, size_t r)
         double d2 = 0; /* squared Euclidean distance of the binary row to x's (all ones) */
         for (size_t c = 0; c < M; c++)
             d2 += (1.0 - w->bin[c * N + i]) * (1.0 - w->bin[c * N + i]);
-        w->w[i] = sqrt(exp(-d2 / (j->width * j->width)));
+        w->w[i] = sqrt(exp(-d2 / (width * width)));
     }
     rc = K <= 6 ? forward_selection(w, N, M, K) : highest_weights(w, N, M, K);
     if (rc < 0)
@@ -254,7 +259,7 @@ static int run_row(void *jp, void *wp, size_t r)
             return mg_error_set(MG_ENOMEM, "out of memory");
     }
     res->local_prediction[r] = local;
-    j->evals[r] = w->ev.evaluations - before;
+    j->evals[r] = j->nominal[r] = w->ev.evaluations - before;
     return MG_OK;
 }
 
@@ -262,55 +267,12 @@ int mg_explain_lime_compute(mg_explain_result **out, const mg_explain_model *m,
                             const mg_explain_lime_stats *stats, const double *raw,
                             const size_t *ids, size_t n, const mg_explain_options *opts)
 {
-    mg_explain_options defaults = MG_EXPLAIN_OPTIONS_INIT;
-    mg_explain_result *res = NULL;
-    size_t *nominal = NULL;
-    runner_spec spec;
-    job j;
-    int rc;
-
+    static const row_method lime = {MG_EXPLAIN_LIME, "LIME", ws_create, ws_free, run_row};
     *out = NULL;
-    memset(&j, 0, sizeof(j));
-    if (!opts)
-        opts = &defaults;
-    if ((rc = result_check_args(m, NULL, raw, n)) < 0)
-        return rc;
-    if (!stats || stats->inputs != m->inputs)
+    if (m && (!stats || stats->inputs != m->inputs))
         return mg_error_set(MG_EINVAL, "LIME: training statistics of %zu columns, the model "
                                        "has %zu", stats ? stats->inputs : 0, m->inputs);
-    j.nsamples = opts->nsamples ? opts->nsamples : 5000;
-    if (j.nsamples < 2)
+    if (opts && opts->nsamples == 1)
         return mg_error_set(MG_EINVAL, "LIME: nsamples must be at least 2");
-    if ((rc = result_alloc(&res, MG_EXPLAIN_LIME, m, ids, n, 1)) < 0)
-        return rc;
-    j.m = m;
-    j.st = stats;
-    j.raw = raw;
-    j.top = opts->top ? opts->top : 10;
-    j.width = opts->kernel_width > 0 ? opts->kernel_width : 0.75 * sqrt((double)m->inputs);
-    j.seed = opts->seed;
-    j.res = res;
-    res->link = MG_EXPLAIN_IDENTITY;
-    if ((rc = row_counters(&j.evals, &nominal, n)) < 0)
-        goto done;
-    memset(&spec, 0, sizeof(spec));
-    spec.rows = n;
-    spec.threads = opts->threads;
-    spec.job = &j;
-    spec.ws_create = ws_create;
-    spec.ws_free = ws_free;
-    spec.run = run_row;
-    spec.progress = opts->progress;
-    spec.progress_ctx = opts->progress_ctx;
-    if ((rc = runner_run(&spec)) < 0)
-        goto done;
-    result_global(res);
-    result_count(res, j.evals, j.evals, 0);
-    *out = res;
-    res = NULL;
-done:
-    free(j.evals);
-    free(nominal);
-    mg_explain_result_free(res);
-    return rc;
+    return explain_rows(out, &lime, m, NULL, stats, raw, ids, n, opts);
 }

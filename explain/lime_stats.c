@@ -38,6 +38,26 @@ double lime_discretize(const lime_column *c, double v)
     return (double)i;
 }
 
+static double norm_cdf(double x)
+{
+    return 0.5 * erfc(-x / M_SQRT2);
+}
+
+/*
+ * The bin's value law, scipy.stats.truncnorm((lo - mean) / sd, (hi - mean) / sd,
+ * loc=mean, scale=sd) as lime draws it, sampled by inversion: an upper-tail
+ * interval is mirrored so that its CDF values keep their precision.
+ */
+static void truncnorm_prepare(lime_column *c, size_t b)
+{
+    double a = (c->lo[b] - c->mean[b]) / c->sd[b], z = (c->hi[b] - c->mean[b]) / c->sd[b];
+    c->flip[b] = a > 0;
+    c->za[b] = c->flip[b] ? -z : a;
+    c->zb[b] = c->flip[b] ? -a : z;
+    c->pa[b] = norm_cdf(c->za[b]);
+    c->pb[b] = norm_cdf(c->zb[b]);
+}
+
 /* Quartile boundaries and per-bin statistics of a numeric column (lime's QuartileDiscretizer). */
 static void fit_bins(lime_column *c, double *sorted, size_t n)
 {
@@ -65,6 +85,7 @@ static void fit_bins(lime_column *c, double *sorted, size_t n)
         c->sd[b] = (cnt ? sqrt(sum2 / (double)cnt) : 0.0) + 1e-11;
         c->lo[b] = b == 0 ? sorted[0] : c->q[b - 1];
         c->hi[b] = b == c->nq ? sorted[n - 1] : c->q[b];
+        truncnorm_prepare(c, b);
     }
 }
 
@@ -159,14 +180,9 @@ double lime_draw(const lime_column *c, mg_rng *rng)
     return c->value[lo];
 }
 
-static double norm_cdf(double x)
-{
-    return 0.5 * erfc(-x / M_SQRT2);
-}
-
 /*
  * Inverse standard normal CDF: Acklam's rational approximation (relative
- * error 1.15e-9) polished by one Halley step to full double precision.
+ * error 1.15e-9, ample for drawing samples).
  */
 static double norm_quantile(double p)
 {
@@ -181,7 +197,7 @@ static double norm_quantile(double p)
                                4.374664141464968e+00,  2.938163982698783e+00};
     static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
                                2.445134137142996e+00, 3.754408661907416e+00};
-    double q, r, x, e, u;
+    double q, r;
 
     if (p <= 0)
         return -INFINITY;
@@ -189,46 +205,29 @@ static double norm_quantile(double p)
         return INFINITY;
     if (p < 0.02425) {
         q = sqrt(-2 * log(p));
-        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-    } else if (p > 1 - 0.02425) {
-        q = sqrt(-2 * log(1 - p));
-        x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-    } else {
-        q = p - 0.5;
-        r = q * q;
-        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
     }
-    e = norm_cdf(x) - p;
-    u = e * sqrt(2 * M_PI) * exp(x * x / 2);
-    return x - u / (1 + x * u / 2);
-}
-
-/* A standard normal truncated to [a, b], by inversion (scipy.stats.truncnorm's law). */
-static double truncnorm(double a, double b, mg_rng *rng)
-{
-    double pa, pb, x;
-    if (a > 0) /* upper tail: sample the mirror image, where the CDF keeps its precision */
-        return -truncnorm(-b, -a, rng);
-    pa = norm_cdf(a);
-    pb = norm_cdf(b);
-    if (!(pb > pa))
-        return a;
-    x = norm_quantile(pa + mg_rng_uniform(rng) * (pb - pa));
-    return x < a ? a : x > b ? b : x;
+    if (p > 1 - 0.02425) {
+        q = sqrt(-2 * log(1 - p));
+        return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    }
+    q = p - 0.5;
+    r = q * q;
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+           (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
 double lime_undiscretize(const lime_column *c, double b, mg_rng *rng)
 {
     size_t k = (size_t)b;
-    double minz, maxz;
+    double x;
     if (k > c->nq)
         return NAN;
-    minz = (c->lo[k] - c->mean[k]) / c->sd[k];
-    maxz = (c->hi[k] - c->mean[k]) / c->sd[k];
-    if (minz == maxz)
-        return c->lo[k];
-    return c->mean[k] + c->sd[k] * truncnorm(minz, maxz, rng);
+    if (!(c->pb[k] > c->pa[k])) /* a point bin (or one far out in a tail) */
+        return c->lo[k] == c->hi[k] ? c->lo[k] : c->mean[k];
+    x = norm_quantile(c->pa[k] + mg_rng_uniform(rng) * (c->pb[k] - c->pa[k]));
+    x = x < c->za[k] ? c->za[k] : x > c->zb[k] ? c->zb[k] : x;
+    return c->mean[k] + c->sd[k] * (c->flip[k] ? -x : x);
 }

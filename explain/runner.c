@@ -1,5 +1,6 @@
 /* runner.c - rows spread over pthreads; synthetic rows built and predicted in batches. */
 #include "runner.h"
+#include "result.h"
 
 #include "mg_error.h"
 
@@ -137,4 +138,62 @@ int runner_run(const runner_spec *s)
     if (s->progress)
         s->progress(s->progress_ctx, s->rows, s->rows);
     return MG_OK;
+}
+
+int explain_rows(mg_explain_result **out, const row_method *meth, const mg_explain_model *m,
+                 const mg_explain_background *bg, const void *extra, const double *raw,
+                 const size_t *ids, size_t n, const mg_explain_options *opts)
+{
+    mg_explain_options defaults = MG_EXPLAIN_OPTIONS_INIT;
+    mg_explain_result *res = NULL;
+    runner_spec spec;
+    row_job j;
+    int rc;
+
+    *out = NULL;
+    memset(&j, 0, sizeof(j));
+    if (!opts)
+        opts = &defaults;
+    if ((rc = result_check_args(m, bg, raw, n)) < 0)
+        return rc;
+    if (!bg && meth->method != MG_EXPLAIN_LIME)
+        return mg_error_set(MG_EINVAL, "%s needs background rows", meth->name);
+    if ((rc = result_alloc(&res, meth->method, m, ids, n, meth->method == MG_EXPLAIN_LIME)) < 0)
+        return rc;
+    res->link = bg ? opts->link : MG_EXPLAIN_IDENTITY;
+    if (bg) {
+        if ((rc = background_mean_prediction(&j.fnull, m, bg, opts->batch)) < 0)
+            goto done;
+        res->base_value = link_apply(opts->link, j.fnull);
+        for (size_t z = 0; z < bg->n; z++)
+            j.wsum += bg->weight[z];
+    }
+    j.m = m;
+    j.bg = bg;
+    j.extra = extra;
+    j.raw = raw;
+    j.o = opts;
+    j.res = res;
+    if ((rc = row_counters(&j.evals, &j.nominal, n)) < 0)
+        goto done;
+    memset(&spec, 0, sizeof(spec));
+    spec.rows = n;
+    spec.threads = opts->threads;
+    spec.job = &j;
+    spec.ws_create = meth->ws_create;
+    spec.ws_free = meth->ws_free;
+    spec.run = meth->run;
+    spec.progress = opts->progress;
+    spec.progress_ctx = opts->progress_ctx;
+    if ((rc = runner_run(&spec)) < 0)
+        goto done;
+    result_global(res);
+    result_count(res, j.evals, j.nominal, bg ? bg->n : 0);
+    *out = res;
+    res = NULL;
+done:
+    free(j.evals);
+    free(j.nominal);
+    mg_explain_result_free(res);
+    return rc;
 }

@@ -29,6 +29,38 @@ typedef struct runner_spec {
  */
 int runner_run(const runner_spec *s);
 
+/* What the rows of one explanation share. */
+typedef struct row_job {
+    const mg_explain_model *m;
+    const mg_explain_background *bg; /* NULL for LIME */
+    const void *extra;               /* the method's own input (LIME's statistics) */
+    const double *raw;
+    const mg_explain_options *o;
+    mg_explain_result *res;
+    double fnull, wsum;              /* E f over the background (identity space), Σ w */
+    size_t *evals, *nominal;         /* per row: model rows evaluated, and before reuse */
+} row_job;
+
+/* An explainer: its per-thread workspace and how it explains row r. */
+typedef struct row_method {
+    mg_explain_method method;
+    const char *name; /* for messages: "Kernel SHAP" */
+    int (*ws_create)(void **ws, void *job);
+    void (*ws_free)(void *ws);
+    int (*run)(void *job, void *ws, size_t r);
+} row_method;
+
+/*
+ * The frame every explainer shares: check the arguments (a background is
+ * required unless the method is LIME; opts NULL = defaults), allocate the
+ * result, set the base value (link of E f over bg), run every row over the
+ * threads, then the global importance and the evaluation counts.
+ * Errors: MG_EINVAL, and as runner_run.
+ */
+int explain_rows(mg_explain_result **out, const row_method *meth, const mg_explain_model *m,
+                 const mg_explain_background *bg, const void *extra, const double *raw,
+                 const size_t *ids, size_t n, const mg_explain_options *opts);
+
 /* A batched evaluator: one per thread. */
 typedef struct evaluator {
     const mg_explain_model *m;

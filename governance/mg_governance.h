@@ -379,4 +379,239 @@ int mg_gov_keys_list(json_t **out, mg_store *s);
 /* The bytes a tree head signature covers. Errors: MG_ENOMEM. */
 int mg_gov_tree_head_bytes(mg_buf *out, uint64_t size, const char *root_hex, const char *time);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Inventory: data sets, training runs, models, versions, reports                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Reads return JSON documents (new references: json_decref() them) with the
+ * rows' columns by name; "*_json" columns come back parsed without the
+ * suffix. Errors of every read: MG_ENOTFOUND naming what is missing, MG_EIO.
+ * Every change below needs at least the submitter role (MG_EPERM otherwise),
+ * checks its input (MG_EINVAL naming the field), and appends one log entry.
+ */
+
+/* A CSV data set to register. Give `path` or `data`/`len`. */
+typedef struct mg_gov_dataset {
+    const char *name;        /* 1-64 of A-Za-z0-9._-@ */
+    const char *path;        /* the CSV file, streamed into the store... */
+    const void *data;        /* ...or its bytes */
+    size_t len;
+    const json_t *schema;    /* NULL: inferred by core's CSV reader, with the row count */
+    int64_t rows;            /* with a schema given */
+    const char *owner;       /* team, required */
+    const char *domain;      /* optional */
+    const char *description; /* optional */
+} mg_gov_dataset;
+
+/*
+ * Register a data set, stored as DIR/artifacts/<sha256>. Log: "dataset.register".
+ * res: id, sha256, log_index. Errors: MG_EEXISTS (same bytes already
+ * registered; res->id and res->sha256 name it), MG_EPARSE (CSV), MG_EINVAL, MG_EPERM.
+ */
+int mg_gov_dataset_register(mg_gov_result *res, mg_store *s, const mg_actor *by,
+                            const mg_gov_dataset *d);
+
+/* A data set by numeric id or sha256, with its runs and privacy ledger total. */
+int mg_gov_dataset_get(json_t **out, mg_store *s, const char *id_or_sha256);
+
+/* The catalog; `query` (NULL: all) matches a substring of name, owner, domain or description. */
+int mg_gov_datasets_list(json_t **out, mg_store *s, const char *query);
+
+/* A training run as it starts. */
+typedef struct mg_gov_run {
+    int64_t dataset_id;
+    const json_t *config;     /* the training settings (required object) */
+    int64_t seed;
+    int has_seed;
+    const char *code_version; /* e.g. "modelgov 0.1.0" or a commit (required) */
+} mg_gov_run;
+
+/* Record a run starting. Log: "run.start". res: id, log_index. Errors: MG_ENOTFOUND (data set). */
+int mg_gov_run_start(mg_gov_result *res, mg_store *s, const mg_actor *by, const mg_gov_run *r);
+
+/*
+ * A run's outcome. `privacy` is the DP spend:
+ *   {"delta": 1e-5, "events": [{"sample_rate": q, "noise_multiplier": sigma, "steps": T}, ...]}
+ * or {"delta": d, "rdp": [151 values on Opacus's default orders, null = diverged]}
+ * (plus any fields of the trainer's, e.g. "epsilon", kept as "reported_epsilon").
+ * NULL for a finished run means it trained without DP: the data set's ledger
+ * then records an unbounded spend. The model file it produced is optional.
+ */
+typedef struct mg_gov_run_result {
+    int failed;                /* the run failed (no ledger row unless privacy is given) */
+    const json_t *metrics;     /* {"accuracy": ..., "auc": ...} */
+    const json_t *loss_curves; /* {"train": [...], "eval": [...]} */
+    const json_t *privacy;
+    const char *artifact_path; /* the .mgm the run wrote, or bytes: */
+    const void *artifact;
+    size_t artifact_len;
+} mg_gov_run_result;
+
+/*
+ * Record a run's end: results, artifact, and its row in the data set's
+ * privacy ledger (RDP curve composed on Opacus's orders). Log: "run.finish".
+ * res: id, sha256 (artifact), log_index. Errors: MG_ENOTFOUND, MG_ECONFLICT
+ * (already finished), MG_EINVAL (privacy fields named).
+ */
+int mg_gov_run_finish(mg_gov_result *res, mg_store *s, const mg_actor *by, int64_t run_id,
+                      const mg_gov_run_result *r);
+
+/* A run with its data set and privacy ledger row. */
+int mg_gov_run_get(json_t **out, mg_store *s, int64_t run_id);
+
+/* A model's inventory entry. On update, NULL fields stay as they are. */
+typedef struct mg_gov_model {
+    const char *name;         /* 1-64 of A-Za-z0-9._-@, unique */
+    const char *owner;        /* required on create */
+    const char *description;
+    const char *intended_use; /* for the model card */
+    const char *risk_tier;    /* "low" | "medium" (default) | "high" */
+    /*
+     * Approval thresholds; NULL: {"bias":{"DI":{"min":0.8,"max":1.25}}}. Fields:
+     * "bias": {METRIC: {"min","max"}} on every fresh post-training bias report,
+     * "metrics": {NAME: {"min","max"}} on the version's metrics,
+     * "max_epsilon": x (a DP model: epsilon from the privacy ledger <= x),
+     * "delta": d (for that epsilon; default the smallest delta recorded),
+     * "privacy_scope": "dataset" (default: every run on the training data,
+     * composed) | "run" (the version's own run). Setting one needs admin.
+     */
+    const json_t *policy;
+} mg_gov_model;
+
+/* Create a model. Log: "model.create". Errors: MG_EEXISTS (name), MG_EINVAL, MG_EPERM. */
+int mg_gov_model_create(mg_gov_result *res, mg_store *s, const mg_actor *by,
+                        const mg_gov_model *m);
+
+/* Change a model's fields (PATCH). Log: "model.update" naming the fields. Errors: MG_ENOTFOUND. */
+int mg_gov_model_update(mg_gov_result *res, mg_store *s, const mg_actor *by, const char *name,
+                        const mg_gov_model *patch);
+
+/* A model with the list of its versions. */
+int mg_gov_model_get(json_t **out, mg_store *s, const char *name);
+
+/* Every model, by name, with its version count. */
+int mg_gov_models_list(json_t **out, mg_store *s);
+
+/* A new version: the model artifact (.mgm), and the run that trained it. */
+typedef struct mg_gov_version {
+    const char *artifact_path; /* the .mgm file, or its bytes: */
+    const void *artifact;
+    size_t artifact_len;
+    int64_t run_id;            /* 0: none (no lineage, no privacy ledger) */
+    const json_t *metrics;     /* NULL: the run's metrics */
+    const char *description;
+} mg_gov_version;
+
+/*
+ * Register the next version of `model` in stage "registered", submitted by
+ * `by`. Log: "version.register". res: id, number, sha256 (artifact),
+ * log_index. Errors: MG_ENOTFOUND (model, run), MG_ECONFLICT (run not finished).
+ */
+int mg_gov_version_register(mg_gov_result *res, mg_store *s, const mg_actor *by, const char *model,
+                            const mg_gov_version *v);
+
+/*
+ * A version: stage, artifact, metrics, its reports (each "fresh" when
+ * computed on the current artifact), transitions, comments, privacy.
+ */
+int mg_gov_version_get(json_t **out, mg_store *s, const char *model, int64_t number);
+
+/* The versions of a model. */
+int mg_gov_versions_list(json_t **out, mg_store *s, const char *model);
+
+/* A review comment on a version. Log: "version.comment". */
+int mg_gov_version_comment(mg_gov_result *res, mg_store *s, const mg_actor *by, const char *model,
+                           int64_t number, const char *text);
+
+/* A report on a version (a job's result). */
+typedef struct mg_gov_report {
+    const char *kind;            /* "bias" | "explain" | "privacy" | "evaluation" */
+    const json_t *config;        /* how it was computed (NULL: {}) */
+    const json_t *document;      /* the report, DESIGN §3's shape ("metrics" / "global") */
+    const char *artifact_sha256; /* the model artifact it was computed on; NULL: the current one */
+    int64_t dataset_id;          /* the data it was computed with; 0: not recorded */
+} mg_gov_report;
+
+/*
+ * Store a report as canonical JSON (its sha256 names its content) and link
+ * it to the version. Log: "report.write". res: id, sha256, log_index.
+ */
+int mg_gov_report_write(mg_gov_result *res, mg_store *s, const mg_actor *by, const char *model,
+                        int64_t number, const mg_gov_report *r);
+
+/* The reports of a version, without documents, each with "fresh". */
+int mg_gov_reports_list(json_t **out, mg_store *s, const char *model, int64_t number);
+
+/* One report with its "document" (read back and checked against its sha256: MG_EVERIFY). */
+int mg_gov_report_get(json_t **out, mg_store *s, int64_t id);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The approval workflow (DESIGN §5)                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Move a version: registered -> pending_review (submitter), pending_review ->
+ * approved | rejected (reviewer), approved -> production (reviewer),
+ * production -> archived (reviewer). Approving evaluates every gate:
+ *   separation_of_duties  the reviewer is not the version's submitter;
+ *   bias_report           a post-training bias report on the current artifact;
+ *   explain_report        an explainability report on the current artifact;
+ *   policy.bias.<M>       each policy bias range holds in every such report;
+ *   policy.metrics.<M>    each policy metric range holds for the version;
+ *   policy.max_epsilon    epsilon from the privacy ledger <= the maximum.
+ * When `gates_out` is not NULL an approval attempt sets it to
+ * [{"gate","passed","detail"}] (json_decref() it), success or not.
+ * Log: "version.transition" {"from","to","comment","artifact_sha256","gates"}.
+ * res: id (transition), number, sha256 (artifact), log_index.
+ * Errors: MG_ECONFLICT (not allowed from this stage, or gates failed: the
+ * message lists each failing gate in words), MG_EPERM (role), MG_EINVAL
+ * (stage name), MG_ENOTFOUND.
+ */
+int mg_gov_version_transition(mg_gov_result *res, json_t **gates_out, mg_store *s,
+                              const mg_actor *by, const char *model, int64_t number,
+                              const char *to, const char *comment);
+
+/* The gates as `reviewer` would meet them now, without changing anything: {"passed","gates"}. */
+int mg_gov_version_gates(json_t **out, mg_store *s, const mg_actor *reviewer, const char *model,
+                         int64_t number);
+
+/* The transitions of a version: [{"from","to","actor","role","comment","gates","created"}]. */
+int mg_gov_transitions_list(json_t **out, mg_store *s, const char *model, int64_t number);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lineage (W3C PROV) and model cards                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * The lineage graph of one thing, in PROV-DM terms:
+ *   {"kind","id","root":"<node id>",
+ *    "nodes":[{"id":"run:3","prov":"entity"|"activity"|"agent","type":..., ...attributes}],
+ *    "edges":[{"from":"run:3","relation":"used","to":"dataset:1"}]}
+ * Entities: dataset:ID, artifact:SHA256, version:MODEL:N, report:ID.
+ * Activities: run:ID (training), report_job:ID, registration:ID, transition:ID.
+ * Agents: agent:TOKEN_NAME. Relations: used (activity -> entity), wasGeneratedBy
+ * (entity -> activity), wasAssociatedWith (activity -> agent), wasDerivedFrom
+ * (entity -> entity).
+ * kind "version", id "MODEL:N": what produced this version (its run, data,
+ *   artifact, registration, reports and the transitions that decided it);
+ * kind "dataset", id ID or sha256: what was produced from this data set
+ *   (runs, artifacts, versions and their reports, reports computed with it);
+ * kind "run" or "report", id ID: that activity or entity and its inputs.
+ * Errors: MG_EINVAL (kind or id), MG_ENOTFOUND, MG_EIO.
+ */
+int mg_gov_lineage(json_t **out, mg_store *s, const char *kind, const char *id);
+
+/*
+ * A model card from the store: {"model","version","training_data",
+ * "training_run","metrics","bias":{report_id,fresh,facet,label,metrics},
+ * "top_features":{report_id,method,features:[{column,importance}]},
+ * "privacy":{differentially_private,training_run,dataset_ledger},
+ * "approval_history":[...],"evidence":{"log_entries":[...],"tree_head":{...}}}.
+ */
+int mg_gov_card(json_t **out, mg_store *s, const char *model, int64_t number);
+
+/* Append the Markdown rendering of a card from mg_gov_card(). Errors: MG_EINVAL, MG_ENOMEM. */
+int mg_gov_card_markdown(mg_buf *out, const json_t *card);
+
 #endif

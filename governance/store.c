@@ -572,3 +572,125 @@ int gov_require_role(const mg_actor *a, mg_role need, const char *what)
                             a ? a->name : "nobody", a ? mg_role_name(a->role) : "none");
     return MG_OK;
 }
+
+/* ---- rows as JSON ---- */
+
+json_t *gov_row_json(sqlite3_stmt *q)
+{
+    json_t *o = json_object();
+    int n = sqlite3_column_count(q);
+
+    for (int i = 0; o && i < n; i++) {
+        const char *name = sqlite3_column_name(q, i);
+        size_t len = strlen(name);
+        json_t *v;
+
+        switch (sqlite3_column_type(q, i)) {
+        case SQLITE_NULL:
+            v = json_null();
+            break;
+        case SQLITE_INTEGER:
+            v = json_integer(sqlite3_column_int64(q, i));
+            break;
+        case SQLITE_FLOAT:
+            v = json_real(sqlite3_column_double(q, i));
+            break;
+        case SQLITE_BLOB: {
+            char hex[MG_SHA256_HEX];
+            if (sqlite3_column_bytes(q, i) != MG_SHA256_LEN) {
+                v = json_null();
+                break;
+            }
+            mg_sha256_hex(hex, sqlite3_column_blob(q, i));
+            v = json_string(hex);
+            break;
+        }
+        default:
+            if (len > 5 && strcmp(name + len - 5, "_json") == 0) {
+                v = gov_col_json(q, i);
+                len -= 5;
+                if (!v)
+                    v = json_null();
+            } else {
+                v = json_string((const char *)sqlite3_column_text(q, i));
+            }
+        }
+        if (!v || json_object_setn_new(o, name, len, v) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+int gov_rows_json(json_t **out, gov_conn *c, sqlite3_stmt *q, const char *what)
+{
+    json_t *arr = json_array();
+    int rc;
+
+    *out = NULL;
+    if (!arr) {
+        sqlite3_reset(q);
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *row = gov_row_json(q);
+        if (!row || json_array_append_new(arr, row) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    rc = rc == SQLITE_DONE ? MG_OK
+         : rc == -1        ? mg_error_set(MG_ENOMEM, "out of memory")
+                           : gov_db_error(c, what);
+    sqlite3_reset(q);
+    if (rc < 0)
+        json_decref(arr);
+    else
+        *out = arr;
+    return rc;
+}
+
+int gov_row1_json(json_t **out, gov_conn *c, sqlite3_stmt *q, const char *missing)
+{
+    int rc = sqlite3_step(q);
+
+    *out = NULL;
+    if (rc == SQLITE_ROW)
+        rc = (*out = gov_row_json(q)) ? MG_OK : mg_error_set(MG_ENOMEM, "out of memory");
+    else if (rc == SQLITE_DONE)
+        rc = mg_error_set(MG_ENOTFOUND, "%s", missing);
+    else
+        rc = gov_db_error(c, missing);
+    sqlite3_reset(q);
+    return rc;
+}
+
+int gov_read(mg_store *s, gov_read_fn fn, void *arg)
+{
+    gov_conn *c = NULL;
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = gov_conn_get(&c, s)) < 0)
+        return rc;
+    /* one snapshot for every statement of the read */
+    if (!(st = gov_stmt(c, "BEGIN")) || (rc = gov_step_done(c, st, "BEGIN")) < 0) {
+        rc = st ? rc : MG_ERROR;
+        goto done;
+    }
+    rc = fn(c, arg);
+    if ((st = gov_stmt(c, "COMMIT")))
+        gov_step_done(c, st, "COMMIT");
+done:
+    gov_conn_put(s, c);
+    return rc;
+}
+
+int gov_append(int64_t *index_out, gov_tx *tx, const char *action, json_t *subject)
+{
+    int rc = subject ? gov_log_append(index_out, tx, action, subject)
+                     : mg_error_set(MG_ENOMEM, "out of memory");
+    json_decref(subject);
+    return rc;
+}

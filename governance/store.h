@@ -91,6 +91,26 @@ int gov_bind_json(sqlite3_stmt *st, int i, const json_t *v);
 json_t *gov_col_json(sqlite3_stmt *st, int i);
 json_t *gov_col_text_json(sqlite3_stmt *st, int i); /* json_string or json_null */
 
+/*
+ * A row as an object keyed by column name: NULL as null, integers, reals,
+ * text; a column named "x_json" is parsed and keyed "x"; a 32-byte blob is
+ * hex. Returns NULL on ENOMEM.
+ */
+json_t *gov_row_json(sqlite3_stmt *q);
+
+/* Every row of `q` as an array (resets q). Errors: MG_EIO, MG_ENOMEM. */
+int gov_rows_json(json_t **out, gov_conn *c, sqlite3_stmt *q, const char *what);
+
+/* The first row of `q` (resets q). Errors: MG_ENOTFOUND with `missing` as message, MG_EIO. */
+int gov_row1_json(json_t **out, gov_conn *c, sqlite3_stmt *q, const char *missing);
+
+/* A read: runs fn on a pooled connection inside one read transaction (one snapshot). */
+typedef int (*gov_read_fn)(gov_conn *c, void *arg);
+int gov_read(mg_store *s, gov_read_fn fn, void *arg);
+
+/* gov_log_append() that takes ownership of `subject` (NULL: MG_ENOMEM). */
+int gov_append(int64_t *index_out, gov_tx *tx, const char *action, json_t *subject);
+
 /* Now as RFC 3339 UTC with seconds, "2026-11-25T09:12:09Z". */
 void gov_now(char out[32]);
 

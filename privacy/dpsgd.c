@@ -16,7 +16,7 @@ struct mg_dpsgd {
     mg_dpsgd_options o; /* noise_multiplier resolved */
     size_t rows;
     uint64_t planned, allowed, steps;
-    int capped;
+    int capped, has_prior;
     double rdp_step[MG_PRIVACY_ORDERS]; /* RDP of one step */
     double prior[MG_PRIVACY_ORDERS];
     noise_source src;
@@ -91,8 +91,9 @@ static int allowed_steps(mg_dpsgd *d)
             return rc;
         return mg_error_set(MG_ECONFLICT,
                             "DP-SGD: --max-epsilon %g: one step would already spend epsilon "
-                            "%.6g (%s, including what the data set has spent before)",
-                            d->o.max_epsilon, eps, mg_privacy_accountant_name(d->o.accountant));
+                            "%.6g (%s%s)",
+                            d->o.max_epsilon, eps, mg_privacy_accountant_name(d->o.accountant),
+                            d->has_prior ? ", with what the data set spent before" : "");
     }
     return MG_OK;
 }
@@ -116,7 +117,7 @@ int mg_dpsgd_create(mg_dpsgd **out, const mg_dpsgd_options *o, size_t rows, size
     d->o = *o;
     d->rows = rows;
     d->planned = (uint64_t)epochs * (uint64_t)fmax(1, floor(1 / o->sample_rate));
-    if (prior)
+    if ((d->has_prior = prior != NULL))
         memcpy(d->prior, prior, sizeof d->prior);
     if (o->target_epsilon > 0 &&
         (rc = mg_privacy_noise_calibrate(&d->o.noise_multiplier, NULL, o->target_epsilon, o->delta,
@@ -245,12 +246,13 @@ mg_grad_aggregator mg_dpsgd_aggregator(mg_dpsgd *d)
     return g;
 }
 
+/* Stop once the budget's steps are taken, unless the loop ends there anyway (its last epoch then
+ * still closes with its evaluation). */
 static int budget_after_step(void *ud, mg_estimator *e, const mg_train_state *s)
 {
     const mg_dpsgd *d = ud;
     (void)e;
-    (void)s;
-    return d->capped && d->steps >= d->allowed ? 1 : MG_OK;
+    return d->capped && d->steps >= d->allowed && s->step < s->total_steps ? 1 : MG_OK;
 }
 
 mg_hook mg_dpsgd_hook(mg_dpsgd *d)

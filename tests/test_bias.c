@@ -192,6 +192,19 @@ START_TEST(test_bias_empty_facet_json_null)
 }
 END_TEST
 
+/* Options for a small table with facet column f (d = "d") and label y (positive "yes"). */
+static mg_bias_options small_options(const char *data, const char *preds)
+{
+    mg_bias_options o = MG_BIAS_OPTIONS_INIT;
+    o.data = (mg_bias_source){"small.csv", data, strlen(data)};
+    if (preds)
+        o.predictions = (mg_bias_source){"small_preds.csv", preds, strlen(preds)};
+    o.label = "y";
+    o.positive = "yes";
+    o.facets = "f=d";
+    return o;
+}
+
 /*
  * Infinite values as smclarify's divide gives them. Facet a = rows 1-2 (all
  * predicted negative), d = rows 3-4 (one FP): qa^ = 0, so DI = qd^/0 = +inf;
@@ -201,15 +214,9 @@ START_TEST(test_bias_infinite_values)
 {
     static const char *data = "f,y\na,yes\na,no\nd,no\nd,yes\n";
     static const char *preds = "p\nno\nno\nyes\nyes\n";
-    mg_bias_options o = MG_BIAS_OPTIONS_INIT;
-    mg_bias_report *r;
+    mg_bias_options o = small_options(data, preds);
+    mg_bias_report *r = compute_ok(&o);
     mg_bias_result res;
-    o.data = (mg_bias_source){"inf.csv", data, strlen(data)};
-    o.predictions = (mg_bias_source){"inf_preds.csv", preds, strlen(preds)};
-    o.label = "y";
-    o.positive = "yes";
-    o.facets = "f=d";
-    r = compute_ok(&o);
     ck_assert_int_eq(mg_bias_report_get(&res, r, 0, "DI"), 0);
     ck_assert_int_eq(res.v.status, MG_BIAS_INFINITE);
     ck_assert(isinf(res.v.value) && res.v.value > 0);
@@ -232,12 +239,7 @@ START_TEST(test_bias_both_infinite_is_zero)
 {
     static const char *data = "f,y\na,yes\na,no\nd,yes\nd,no\n";
     static const char *preds = "p\nno\nno\nno\nno\n";
-    mg_bias_options o = MG_BIAS_OPTIONS_INIT;
-    o.data = (mg_bias_source){"inf2.csv", data, strlen(data)};
-    o.predictions = (mg_bias_source){"inf2_preds.csv", preds, strlen(preds)};
-    o.label = "y";
-    o.positive = "yes";
-    o.facets = "f=d";
+    mg_bias_options o = small_options(data, preds);
     mg_bias_report *r = compute_ok(&o);
     ck_assert_double_eq(value_of(r, 0, "TE"), 0.0);
     ck_assert_double_eq(value_of(r, 0, "DCA"), 0.0); /* ca = cd = 1/0 */
@@ -283,11 +285,8 @@ END_TEST
 START_TEST(test_bias_label_values_distribution)
 {
     static const char *data = "f,y\na,x\na,x\na,y\na,z\nd,x\nd,y\nd,y\nd,y\n";
-    mg_bias_options o = MG_BIAS_OPTIONS_INIT;
-    o.data = (mg_bias_source){"lv.csv", data, strlen(data)};
-    o.label = "y";
+    mg_bias_options o = small_options(data, NULL);
     o.positive = "x";
-    o.facets = "f=d";
     o.label_values = 1;
     mg_bias_report *r = compute_ok(&o);
     CHECK_METRIC(r, "KL", 0.5 * log(0.5 / 0.25) + 0.25 * log(0.25 / 0.75));
@@ -312,11 +311,7 @@ END_TEST
 START_TEST(test_bias_missing_values)
 {
     static const char *data = "f,y\nd,yes\n,yes\nx,?\nd,no\nx,yes\n";
-    mg_bias_options o = MG_BIAS_OPTIONS_INIT;
-    o.data = (mg_bias_source){"miss.csv", data, strlen(data)};
-    o.label = "y";
-    o.positive = "yes";
-    o.facets = "f=d";
+    mg_bias_options o = small_options(data, NULL);
     mg_bias_report *r = compute_ok(&o);
     CHECK_METRIC(r, "DPL", 2.0 / 3 - 1.0 / 2);
     json_t *doc = mg_bias_report_to_json(r);

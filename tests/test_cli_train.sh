@@ -32,7 +32,7 @@ expect_error "unknown label" "no column 'nope'" \
 printf 'x1,x2,y\n1,2,a\n3,4,a\n5,6,a\n' >"$tmp/one.csv"
 expect_error "one class" "only one value 'a'" \
     "$bin" train --data "$tmp/one.csv" --label y --model logistic
-expect_error "dp not built" "differential privacy is not in this build" \
+expect_error "dp without noise" "--dp needs exactly one of --noise-multiplier" \
     "$bin" train --data "$tmp/small.csv" --label y --model logistic --dp
 expect_error "unknown model" "--model: 'tree'" \
     "$bin" train --data "$tmp/small.csv" --label y --model tree
@@ -40,6 +40,8 @@ expect_error "missing file" "nofile.csv" \
     "$bin" train --data "$tmp/nofile.csv" --label y --model logistic
 expect_error "text label for linear" "holds text" \
     "$bin" train --data "$tmp/small.csv" --label y --model linear
+expect_error "hidden for logistic" "--hidden applies to --model mlp" \
+    "$bin" train --data "$tmp/small.csv" --label y --model logistic --hidden 4
 expect_error "bad positive" "no value 'c'" \
     "$bin" train --data "$tmp/small.csv" --label y --model logistic --positive c
 

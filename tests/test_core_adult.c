@@ -17,21 +17,6 @@ typedef struct adult {
     size_t nclasses;
 } adult;
 
-static void encode(double **X, double **y, const adult *a, const mg_model *m, const mg_dataset *ds)
-{
-    size_t n = mg_dataset_rows(ds), ni = mg_pipeline_inputs(a->pipe);
-    double *raw = malloc(n * ni * sizeof *raw);
-
-    *X = malloc(n * mg_pipeline_width(a->pipe) * sizeof **X);
-    *y = malloc(n * sizeof **y);
-    ck_assert_int_eq(mg_pipeline_raw_from_dataset(raw, NULL, a->pipe, ds, NULL, n), MG_OK);
-    mg_pipeline_transform(a->pipe, raw, n, *X);
-    ck_assert_int_eq(mg_model_targets(*y, m, ds, (size_t)mg_dataset_col_find(ds, "income"), NULL,
-                                      n),
-                     MG_OK);
-    free(raw);
-}
-
 /* Read both files, fit the pipeline on the training file, make a model of `type`. */
 static mg_model *load_adult(adult *a, const char *train, const char *test, mg_model_type type,
                             const size_t *hidden, size_t nhidden)
@@ -64,8 +49,10 @@ static mg_model *load_adult(adult *a, const char *train, const char *test, mg_mo
     sp.hidden = hidden;
     sp.nhidden = nhidden;
     ck_assert_int_eq(mg_model_create(&m, &sp, copy), MG_OK);
-    encode(&a->Xtr, &a->ytr, a, m, a->train);
-    encode(&a->Xte, &a->yte, a, m, a->test);
+    ck_assert_int_eq(mg_model_encode(&a->Xtr, &a->ytr, NULL, m, a->train, label, NULL, 0), MG_OK);
+    ck_assert_int_eq(mg_model_encode(&a->Xte, &a->yte, NULL, m, a->test,
+                                     mg_dataset_col_find(a->test, "income"), NULL, 0),
+                     MG_OK);
     a->ntr = mg_dataset_rows(a->train);
     a->nte = mg_dataset_rows(a->test);
     return m;

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
  * Write `rows` records of 1..7 fields with every kind of field (plain, empty,
  * quoted with delimiters, doubled quotes, LF and CRLF inside) and LF / CRLF /
  * blank-line endings, while keeping the expected fields as "a|b|c;" text. The
- * text is several MiB, so records straddle the reader's 1 MiB reads.
+ * text is several MiB, so records straddle the reader's 256 KiB reads.
  */
 static void build(mg_buf *csv, mg_buf *want, size_t rows, uint64_t seed)
 {
@@ -185,6 +186,69 @@ START_TEST(test_csv_record_larger_than_a_read)
 }
 END_TEST
 
+START_TEST(test_csv_parse_number_spellings)
+{
+    struct {
+        const char *text;
+        int ok;
+        double value;
+        int decimals; /* -1: printf("%.*f") would not give the text back */
+    } cases[] = {
+        {"36.58", 1, 36.58, 2}, {"-0", 1, -0.0, 0},        {"0.50", 1, 0.5, 2},
+        {"007", 1, 7, -1},      {"1e3", 1, 1000, -1},       {" 5 ", 1, 5, -1},
+        {"+2", 1, 2, -1},       {".5", 1, 0.5, -1},         {"5.", 1, 5, -1},
+        {"0x10", 0, 0, -1},     {"inf", 0, 0, -1},          {"nan", 0, 0, -1},
+        {"1.2.3", 0, 0, -1},    {"", 0, 0, -1},             {"-", 0, 0, -1},
+        {"123456789012345", 1, 123456789012345.0, 0}, {"1234567890123456", 1, 1234567890123456.0, -1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        double v = 0;
+        int d = 99;
+        int ok = mg_csv_parse_number(cases[k].text, strlen(cases[k].text), &v, &d);
+        ck_assert_msg(ok == cases[k].ok, "%s", cases[k].text);
+        if (!ok)
+            continue;
+        ck_assert_msg(v == cases[k].value && signbit(v) == signbit(cases[k].value), "%s",
+                      cases[k].text);
+        ck_assert_msg(d == cases[k].decimals, "%s: decimals %d", cases[k].text, d);
+    }
+}
+END_TEST
+
+START_TEST(test_csv_parse_number_matches_strtod)
+{
+    /* The fast path must round exactly as strtod does: 200000 random plain
+     * decimals of 1..15 digits, compared bit for bit, and each spelled back. */
+    mg_rng r;
+    char text[40], back[40];
+    size_t mismatches = 0, respelled = 0;
+
+    mg_rng_seed(&r, 5);
+    for (int k = 0; k < 200000; k++) {
+        int digits = 1 + (int)mg_rng_below(&r, 15), frac = (int)mg_rng_below(&r, (uint64_t)digits);
+        size_t n = 0;
+        double v, ref;
+        int d;
+        if (mg_rng_below(&r, 2))
+            text[n++] = '-';
+        for (int i = 0; i < digits; i++) {
+            if (i == digits - frac)
+                text[n++] = '.';
+            text[n++] = (char)('0' + (i == 0 && digits - frac > 1 ? 1 + mg_rng_below(&r, 9)
+                                                                  : mg_rng_below(&r, 10)));
+        }
+        text[n] = '\0';
+        ck_assert_msg(mg_csv_parse_number(text, n, &v, &d), "%s", text);
+        ref = strtod(text, NULL);
+        mismatches += memcmp(&v, &ref, sizeof v) != 0;
+        snprintf(back, sizeof back, "%.*f", d, v);
+        respelled += d >= 0 && strcmp(back, text) == 0;
+    }
+    ck_assert_uint_eq(mismatches, 0);
+    ck_assert_uint_eq(respelled, 200000);
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
     Suite *s = suite_create("core_csv");
@@ -193,6 +257,8 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_csv_line_numbers_past_quoted_breaks);
     tcase_add_test(tc, test_csv_record_too_long);
     tcase_add_test(tc, test_csv_record_larger_than_a_read);
+    tcase_add_test(tc, test_csv_parse_number_spellings);
+    tcase_add_test(tc, test_csv_parse_number_matches_strtod);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -269,6 +269,65 @@ START_TEST(test_core_estimator_custom_sampler_aggregator)
 }
 END_TEST
 
+
+/* A sampler whose batches vary in size and are sometimes empty, as Poisson sampling's are. */
+typedef struct varying {
+    size_t rows[300], calls;
+} varying;
+
+static int varying_next(void *ud, const size_t **rows, size_t *count)
+{
+    varying *s = ud;
+    size_t k = s->calls++ % 4;
+    *count = k == 0 ? 0 : k * 40; /* 0, 40, 80, 120, 0, ... */
+    for (size_t i = 0; i < *count; i++)
+        s->rows[i] = (7 * i + s->calls) % 300;
+    *rows = s->rows;
+    return MG_OK;
+}
+
+typedef struct noise_agg {
+    size_t empty;
+} noise_agg;
+
+/* Sum of the rows divided by the expected batch size (60), like DP-SGD's. */
+static int expected_mean(void *ud, double *grad, double *G, size_t count, size_t P, size_t step)
+{
+    noise_agg *a = ud;
+    (void)step;
+    memset(grad, 0, P * sizeof *grad);
+    if (count == 0) {
+        ck_assert_ptr_null(G);
+        a->empty++;
+        return MG_OK;
+    }
+    for (size_t b = 0; b < count; b++)
+        for (size_t i = 0; i < P; i++)
+            grad[i] += G[b * P + i] / 60.0;
+    return MG_OK;
+}
+
+START_TEST(test_core_estimator_variable_batches)
+{
+    mg_estimator *e = make_estimator(MG_MODEL_LOGISTIC, 2, NULL, 0);
+    varying s;
+    noise_agg agg = {0};
+    mg_batch_sampler bs = {&s, NULL, varying_next, 5};
+    mg_grad_aggregator ga = {&agg, expected_mean};
+    size_t n;
+
+    memset(&s, 0, sizeof s);
+    make_data();
+    mg_estimator_set_batch_sampler(e, &bs);
+    mg_estimator_set_grad_aggregator(e, &ga);
+    ck_assert_int_eq(mg_estimator_train(e, &train_in, &eval_in, NULL, 0, 40), MG_OK);
+    ck_assert_uint_eq(agg.empty, 10); /* every fourth of 40 steps */
+    ck_assert_uint_eq(mg_estimator_epoch(e), 8); /* 5 steps per epoch */
+    ck_assert(isfinite(mg_estimator_train_loss(e, &n)[7]));
+    mg_estimator_free(e);
+}
+END_TEST
+
 Suite *core_estimator_suite(void);
 
 Suite *core_estimator_suite(void)
@@ -282,6 +341,7 @@ Suite *core_estimator_suite(void)
     tcase_add_test(tc, test_core_estimator_early_stopping);
     tcase_add_test(tc, test_core_estimator_checkpoint_resume);
     tcase_add_test(tc, test_core_estimator_custom_sampler_aggregator);
+    tcase_add_test(tc, test_core_estimator_variable_batches);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -322,6 +322,36 @@ static double *gaussian_rows(size_t n, size_t M, uint64_t seed)
     return x;
 }
 
+/* The 12-column logistic case: weights, nbg background rows and nx rows to explain. */
+typedef struct case12 {
+    lin_model lm;
+    double *bgraw, *x;
+    mg_explain_model *m;
+    mg_explain_background *bg;
+} case12;
+
+static void case12_open(case12 *c, size_t nbg, size_t nx, uint64_t seed)
+{
+    static const double w[12] = {0.8, -1.2, 0.5, 0.0, 1.1, -0.4, 0.9, -0.7, 0.3, 1.4, -0.9, 0.6};
+    memset(c, 0, sizeof(*c));
+    c->lm.M = 12;
+    memcpy(c->lm.w, w, sizeof w);
+    c->lm.b = -0.2;
+    c->lm.logistic = 1;
+    c->bgraw = gaussian_rows(nbg, 12, seed);
+    c->x = gaussian_rows(nx, 12, seed + 1);
+    c->m = lin_wrap(&c->lm);
+    c->bg = bg_of(c->bgraw, nbg, 12);
+}
+
+static void case12_close(case12 *c)
+{
+    mg_explain_background_free(c->bg);
+    mg_explain_model_free(c->m);
+    free(c->bgraw);
+    free(c->x);
+}
+
 static double timing_value(const char *block, const char *tool, double nsamples, int l1,
                            const char *field)
 {
@@ -360,19 +390,17 @@ static double timing_value(const char *block, const char *tool, double nsamples,
  */
 START_TEST(test_explain_kernel_sampled_error_within_shap)
 {
-    lin_model lm = {12, {0.8, -1.2, 0.5, 0.0, 1.1, -0.4, 0.9, -0.7, 0.3, 1.4, -0.9, 0.6}, -0.2, 1};
-    double *bgraw = gaussian_rows(100, 12, 11), *x = gaussian_rows(40, 12, 12);
+    case12 c;
     double shap_err = timing_value("big_case", "shap.KernelExplainer", 256, 0, "max_abs_err");
     double worst = 0, sum = 0;
-    mg_explain_model *m = lin_wrap(&lm);
-    mg_explain_background *bg = bg_of(bgraw, 100, 12);
     mg_explain_result *ex = NULL, *ker = NULL;
     mg_explain_options o = MG_EXPLAIN_OPTIONS_INIT;
 
+    case12_open(&c, 100, 40, 11);
     o.nsamples = 256;
     o.seed = 7;
-    ck_assert_int_eq(mg_explain_exact_compute(&ex, m, bg, x, NULL, 40, NULL), 0);
-    ck_assert_int_eq(mg_explain_kernel_compute(&ker, m, bg, x, NULL, 40, &o), 0);
+    ck_assert_int_eq(mg_explain_exact_compute(&ex, c.m, c.bg, c.x, NULL, 40, NULL), 0);
+    ck_assert_int_eq(mg_explain_kernel_compute(&ker, c.m, c.bg, c.x, NULL, 40, &o), 0);
     for (size_t k = 0; k < 40 * 12; k++) {
         double e = fabs(ker->phi[k] - ex->phi[k]);
         worst = fmax(worst, e);
@@ -387,10 +415,7 @@ START_TEST(test_explain_kernel_sampled_error_within_shap)
     ck_assert_double_le(worst, shap_err);
     mg_explain_result_free(ex);
     mg_explain_result_free(ker);
-    mg_explain_background_free(bg);
-    mg_explain_model_free(m);
-    free(bgraw);
-    free(x);
+    case12_close(&c);
 }
 END_TEST
 
@@ -507,50 +532,43 @@ END_TEST
 /* Any thread count gives the same bits; the row id, not the position, seeds a row. */
 START_TEST(test_explain_threads_and_ids_reproducible)
 {
-    lin_model lm = {12, {0.8, -1.2, 0.5, 0.0, 1.1, -0.4, 0.9, -0.7, 0.3, 1.4, -0.9, 0.6}, -0.2, 1};
-    double *bgraw = gaussian_rows(50, 12, 21), *x = gaussian_rows(9, 12, 22);
-    mg_explain_model *m = lin_wrap(&lm);
-    mg_explain_background *bg = bg_of(bgraw, 50, 12);
+    case12 k;
     mg_explain_result *a = NULL, *b = NULL, *c = NULL;
     mg_explain_options o = MG_EXPLAIN_OPTIONS_INIT;
     size_t ids[9], one_id = 6;
 
+    case12_open(&k, 50, 9, 21);
     for (size_t i = 0; i < 9; i++)
         ids[i] = 100 + i;
     o.nsamples = 300;
     o.threads = 1;
-    ck_assert_int_eq(mg_explain_kernel_compute(&a, m, bg, x, ids, 9, &o), 0);
+    ck_assert_int_eq(mg_explain_kernel_compute(&a, k.m, k.bg, k.x, ids, 9, &o), 0);
     o.threads = 3;
-    ck_assert_int_eq(mg_explain_kernel_compute(&b, m, bg, x, ids, 9, &o), 0);
+    ck_assert_int_eq(mg_explain_kernel_compute(&b, k.m, k.bg, k.x, ids, 9, &o), 0);
     ck_assert_mem_eq(a->phi, b->phi, 9 * 12 * sizeof(double));
     ck_assert_uint_eq(a->evaluations, b->evaluations);
     one_id = ids[6];
-    ck_assert_int_eq(mg_explain_kernel_compute(&c, m, bg, x + 6 * 12, &one_id, 1, &o), 0);
+    ck_assert_int_eq(mg_explain_kernel_compute(&c, k.m, k.bg, k.x + 6 * 12, &one_id, 1, &o), 0);
     ck_assert_mem_eq(c->phi, a->phi + 6 * 12, 12 * sizeof(double));
     ck_assert_uint_eq(c->ids[0], 106);
     mg_explain_result_free(a);
     mg_explain_result_free(b);
     mg_explain_result_free(c);
-    mg_explain_background_free(bg);
-    mg_explain_model_free(m);
-    free(bgraw);
-    free(x);
+    case12_close(&k);
 }
 END_TEST
 
 /* shap's l1_reg="num_features(3)": at most 3 columns get a value, efficiency still holds. */
 START_TEST(test_explain_kernel_l1_selection)
 {
-    lin_model lm = {12, {0.8, -1.2, 0.5, 0.0, 1.1, -0.4, 0.9, -0.7, 0.3, 1.4, -0.9, 0.6}, -0.2, 1};
-    double *bgraw = gaussian_rows(50, 12, 41), *x = gaussian_rows(6, 12, 42);
-    mg_explain_model *m = lin_wrap(&lm);
-    mg_explain_background *bg = bg_of(bgraw, 50, 12);
+    case12 c;
     mg_explain_result *res = NULL;
     mg_explain_options o = MG_EXPLAIN_OPTIONS_INIT;
 
+    case12_open(&c, 50, 6, 41);
     o.nsamples = 500;
     o.l1_features = 3;
-    ck_assert_int_eq(mg_explain_kernel_compute(&res, m, bg, x, NULL, 6, &o), 0);
+    ck_assert_int_eq(mg_explain_kernel_compute(&res, c.m, c.bg, c.x, NULL, 6, &o), 0);
     for (size_t i = 0; i < 6; i++) {
         size_t nonzero = 0;
         for (size_t j = 0; j < 12; j++)
@@ -561,10 +579,7 @@ START_TEST(test_explain_kernel_l1_selection)
     }
     ck_assert_double_le(efficiency_gap(res), 1e-9);
     mg_explain_result_free(res);
-    mg_explain_background_free(bg);
-    mg_explain_model_free(m);
-    free(bgraw);
-    free(x);
+    case12_close(&c);
 }
 END_TEST
 
@@ -671,30 +686,26 @@ static int cancel_after_first(void *ctx, size_t done, size_t total)
 
 START_TEST(test_explain_predict_failure_and_cancel)
 {
-    lin_model lm = {12, {0.8, -1.2, 0.5, 0.0, 1.1, -0.4, 0.9, -0.7, 0.3, 1.4, -0.9, 0.6}, -0.2, 1};
-    double *bgraw = gaussian_rows(20, 12, 31), *x = gaussian_rows(40, 12, 32);
-    mg_explain_model *bad = NULL, *m = lin_wrap(&lm);
-    mg_explain_background *bg = bg_of(bgraw, 20, 12);
+    case12 c;
+    mg_explain_model *bad = NULL;
     mg_explain_result *res = NULL;
     mg_explain_options o = MG_EXPLAIN_OPTIONS_INIT;
     size_t seen = 0;
 
+    case12_open(&c, 20, 40, 31);
     ck_assert_int_eq(mg_explain_model_create(&bad, failing_predict, NULL, 12, 1, names12, NULL),
                      0);
     o.threads = 2;
-    ck_assert_int_eq(mg_explain_exact_compute(&res, bad, bg, x, NULL, 4, &o), MG_EIO);
+    ck_assert_int_eq(mg_explain_exact_compute(&res, bad, c.bg, c.x, NULL, 4, &o), MG_EIO);
     ck_assert_str_eq(mg_error_last(), "remote model unreachable");
     o.progress = cancel_after_first;
     o.progress_ctx = &seen;
     o.nsamples = 500;
-    ck_assert_int_eq(mg_explain_kernel_compute(&res, m, bg, x, NULL, 40, &o), MG_ECANCELED);
+    ck_assert_int_eq(mg_explain_kernel_compute(&res, c.m, c.bg, c.x, NULL, 40, &o), MG_ECANCELED);
     ck_assert_ptr_null(res);
     ck_assert_uint_ge(seen, 1);
-    mg_explain_background_free(bg);
     mg_explain_model_free(bad);
-    mg_explain_model_free(m);
-    free(bgraw);
-    free(x);
+    case12_close(&c);
 }
 END_TEST
 
@@ -749,6 +760,25 @@ static const char *level_name(void *ctx, size_t input, size_t level)
     return input == 5 && level < 3 ? lv[level] : NULL;
 }
 
+/* Records the range of column a that LIME's samples span (one thread). */
+typedef struct range_ctx {
+    double lo, hi;
+    size_t n;
+} range_ctx;
+
+static int range_predict(void *ctx, const double *raw, size_t n, double *out)
+{
+    range_ctx *r = ctx;
+    for (size_t i = 0; i < n; i++) {
+        double a = raw[i * 6];
+        r->lo = fmin(r->lo, a);
+        r->hi = fmax(r->hi, a);
+        r->n += isnan(a);
+        out[i] = a;
+    }
+    return 0;
+}
+
 /*
  * Training column a = 1..8 repeated: numpy.percentile gives quartiles 2.75,
  * 4.5, 6.25, so x = 3 falls in "2.75 < a <= 4.50". The categorical column
@@ -799,6 +829,23 @@ START_TEST(test_explain_lime_rules_and_fit)
     o.threads = 2;
     ck_assert_int_eq(mg_explain_lime_compute(&res2, m, st, x, NULL, 2, &o), 0);
     ck_assert_mem_eq(res->phi, res2->phi, 12 * sizeof(double));
+    {
+        /* samples of a stay inside the training range 1..8 (truncated to their bins) */
+        range_ctx rc = {INFINITY, -INFINITY, 0};
+        mg_explain_model *rm = NULL;
+        mg_explain_result *rr = NULL;
+        o.threads = 1;
+        ck_assert_int_eq(mg_explain_model_create(&rm, range_predict, &rc, 6, 1, axiom_names,
+                                                 axiom_types), 0);
+        ck_assert_int_eq(mg_explain_lime_compute(&rr, rm, st, x, NULL, 2, &o), 0);
+        ck_assert_double_ge(rc.lo, 1.0);
+        ck_assert_double_le(rc.hi, 8.0);
+        ck_assert_double_lt(rc.lo, 2.0); /* and fill it */
+        ck_assert_double_gt(rc.hi, 7.0);
+        ck_assert_uint_eq(rc.n, 0);
+        mg_explain_result_free(rr);
+        mg_explain_model_free(rm);
+    }
     j = mg_explain_result_to_json(res);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "method")), "lime");

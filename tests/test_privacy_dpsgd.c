@@ -529,6 +529,118 @@ START_TEST(test_dpsgd_adult_utility)
 }
 END_TEST
 
+/* ---- modelgov train --dp ---- */
+
+/* Run `modelgov <args>` and parse its JSON output; the run must succeed. */
+static json_t *run_json(const char *args)
+{
+    char *out = NULL, *err = NULL;
+    json_error_t jerr;
+    json_t *doc;
+    int code = tu_run(&out, &err, "%s", args);
+
+    ck_assert_msg(code == 0, "exit %d: %s", code, err ? err : "");
+    doc = json_loads(out, 0, &jerr);
+    ck_assert_msg(doc != NULL, "not JSON: %s", out);
+    free(out);
+    free(err);
+    return doc;
+}
+
+static double jnum(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    ck_assert_msg(json_is_number(v), "field '%s' missing", key);
+    return json_number_value(v);
+}
+
+/*
+ * 3000 credit rows, 20% held out: 2400 training rows, --batch 100 so
+ * q = 100 / 2400 = 1/24 and an epoch is 24 steps; 3 epochs = 72 steps. The
+ * output's and the artifact's "dp" record carry q, sigma, C, delta, steps
+ * and the RDP accountant's epsilon for exactly those.
+ */
+START_TEST(test_dpsgd_cli_train_records)
+{
+    char *data = tu_path("credit.csv"), *model = tu_path("dp.mgm"), cmd[1024];
+    json_t *doc, *dp, *mgm;
+    json_error_t jerr;
+    mg_privacy_event ev = {100.0 / 2400, 1.1, 72};
+    double eps, order;
+
+    ck_assert_int_eq(tu_run(NULL, NULL, "gen-data credit --rows 3000 --seed 1 --out '%s'", data),
+                     0);
+    snprintf(cmd, sizeof cmd,
+             "train --data '%s' --label approved --positive yes --model mlp --hidden 8 "
+             "--epochs 3 --batch 100 --dp --max-grad-norm 1 --noise-multiplier 1.1 "
+             "--delta 1e-5 --insecure-seed 3 --out '%s' --format json",
+             data, model);
+    doc = run_json(cmd);
+    ck_assert_ptr_nonnull(dp = json_object_get(doc, "privacy"));
+    ck_assert_double_eq_tol(jnum(dp, "sample_rate"), 100.0 / 2400, 1e-15);
+    ck_assert(jnum(dp, "noise_multiplier") == 1.1 && jnum(dp, "max_grad_norm") == 1);
+    ck_assert(jnum(dp, "delta") == 1e-5 && jnum(dp, "steps") == 72 && jnum(doc, "steps") == 72);
+    ck_assert_int_eq(mg_privacy_rdp_epsilon(&eps, &order, &ev, 1, 1e-5), MG_OK);
+    ck_assert(jnum(dp, "epsilon") == eps && jnum(dp, "best_alpha") == order);
+    ck_assert_double_lt(jnum(dp, "epsilon_prv"), eps);
+    ck_assert_str_eq(json_string_value(json_object_get(dp, "noise")), "insecure-seed");
+    ck_assert(jnum(dp, "insecure_seed") == 3);
+    mgm = json_load_file(model, 0, &jerr);
+    ck_assert_ptr_nonnull(mgm);
+    ck_assert(json_equal(json_object_get(json_object_get(mgm, "training"), "dp"), dp));
+    json_decref(mgm);
+    json_decref(doc);
+
+    /* --max-epsilon below the plan's spend stops training early, at most that much spent. */
+    snprintf(cmd, sizeof cmd,
+             "train --data '%s' --label approved --positive yes --model logistic --epochs 3 "
+             "--batch 100 --dp --max-grad-norm 1 --noise-multiplier 1.1 --delta 1e-5 "
+             "--max-epsilon 2 --insecure-seed 3 --format json",
+             data);
+    doc = run_json(cmd);
+    dp = json_object_get(doc, "privacy");
+    ck_assert(json_is_true(json_object_get(dp, "stopped_by_budget")));
+    ck_assert_double_le(jnum(dp, "epsilon"), 2.0);
+    ck_assert_double_lt(jnum(dp, "steps"), 72);
+    json_decref(doc);
+    free(data);
+    free(model);
+}
+END_TEST
+
+START_TEST(test_dpsgd_cli_train_bad_flags)
+{
+    const struct {
+        const char *args, *msg;
+    } cases[] = {
+        {"--noise-multiplier 1", "--noise-multiplier is a DP-SGD setting: add --dp"},
+        {"--dp --noise-multiplier 1 --delta 1e-5", "--dp needs --max-grad-norm"},
+        {"--dp --max-grad-norm 1 --noise-multiplier 1", "--dp needs --delta"},
+        {"--dp --max-grad-norm 1 --delta 1e-5", "exactly one of --noise-multiplier"},
+        {"--dp --max-grad-norm 1 --delta 1e-5 --noise-multiplier 1 --target-epsilon 1",
+         "exactly one of --noise-multiplier"},
+        {"--dp --max-grad-norm -1 --delta 1e-5 --noise-multiplier 1", "--max-grad-norm -1"},
+        {"--dp --max-grad-norm 1 --delta 1e-5 --noise-multiplier 0", "--noise-multiplier 0"},
+        {"--dp --max-grad-norm 1 --delta 1e-5 --noise-multiplier 1 --max-epsilon 0.01",
+         "--max-epsilon 0.01: one step"},
+    };
+    char *data = tu_path("credit-bad.csv");
+
+    ck_assert_int_eq(tu_run(NULL, NULL, "gen-data credit --rows 500 --seed 2 --out '%s'", data), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *err = NULL;
+        ck_assert_int_eq(tu_run(NULL, &err,
+                                "train --data '%s' --label approved --positive yes --model "
+                                "logistic %s",
+                                data, cases[i].args),
+                         1);
+        ck_assert_msg(strstr(err, cases[i].msg) != NULL, "'%s': %s", cases[i].args, err);
+        free(err);
+    }
+    free(data);
+}
+END_TEST
+
 Suite *dpsgd_suite(void);
 
 Suite *dpsgd_suite(void)
@@ -542,6 +654,8 @@ Suite *dpsgd_suite(void)
     tcase_add_test(unit, test_dpsgd_train_accounts_steps);
     tcase_add_test(unit, test_dpsgd_max_epsilon);
     tcase_add_test(unit, test_dpsgd_target_epsilon_and_bad_options);
+    tcase_add_test(unit, test_dpsgd_cli_train_records);
+    tcase_add_test(unit, test_dpsgd_cli_train_bad_flags);
     suite_add_tcase(s, unit);
     tcase_add_test(adult_tc, test_dpsgd_adult_utility);
     suite_add_tcase(s, adult_tc);

@@ -1,6 +1,7 @@
 /* test_web.c - the HTTP server core: routing, errors, limits, OpenAPI, TLS, shutdown. */
 #define _POSIX_C_SOURCE 200809L
 #include "mg_core.h"
+#include "mg_governance.h"
 #include "mg_web.h"
 #include "http_client.h"
 #include "testutil.h"
@@ -14,13 +15,36 @@
 
 static mg_server *srv;
 static char base[128];
+/* Bearer headers of a token per role, index 1..4 = viewer..admin. */
+static char auth[5][128];
+
+static void make_store(const char *dir)
+{
+    static const char *const names[] = {"", "vera", "sam", "rita", "ada"};
+    char secret[MG_TOKEN_SECRET_MAX];
+    mg_store *st;
+    mg_actor local;
+    mg_gov_result res;
+
+    ck_assert_msg(mg_store_init(&st, dir) == MG_OK, "%s", mg_error_last());
+    mg_actor_local(&local);
+    for (int r = 1; r <= 4; r++) {
+        ck_assert_int_eq(mg_gov_token_create(&res, secret, st, &local, names[r], (mg_role)r),
+                         MG_OK);
+        snprintf(auth[r], sizeof auth[r], "Authorization: Bearer %s", secret);
+    }
+    mg_store_close(st);
+}
 
 static void start_server(const char *cert, const char *key)
 {
     mg_server_options o = MG_SERVER_OPTIONS_INIT;
-    char *store = tu_path("store");
+    static int runs;
+    char name[32], *store;
 
-    mkdir(store, 0700);
+    snprintf(name, sizeof name, "store%d", runs++);
+    store = tu_path(name);
+    make_store(store);
     o.store_dir = store;
     o.listen = "127.0.0.1:0";
     o.http_threads = 2;
@@ -123,6 +147,84 @@ START_TEST(test_web_missing_and_malformed_token_401)
 }
 END_TEST
 
+/* Roles from the token: 403 names the route's role and the token's. */
+START_TEST(test_web_roles_and_metrics)
+{
+    const char *const viewer[] = {auth[1], NULL}, *const admin[] = {auth[4], NULL};
+    const char *const viewer_json[] = {auth[1], "Content-Type: application/json", NULL};
+    web_http_response r = WEB_HTTP_RESPONSE_INIT;
+    web_http_options o = {0};
+    char url[256];
+    json_t *j;
+
+    ck_assert_uint_eq(call(&j, "POST", "/api/v1/webhooks", viewer_json,
+                           "{\"url\":\"http://127.0.0.1:9/x\"}"),
+                      403);
+    ck_assert_str_eq(error_message(j, "forbidden"),
+                     "POST /api/v1/webhooks needs the admin role; token 'vera' is viewer");
+    json_decref(j);
+    ck_assert_uint_eq(call(&j, "GET", "/api/v1/webhooks", admin, NULL), 200);
+    json_decref(j);
+    snprintf(url, sizeof url, "%s/metrics", base);
+    o.headers = viewer;
+    ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_OK);
+    ck_assert_uint_eq(r.status, 200);
+    /* init (entry 0) and four tokens: 5 entries */
+    ck_assert_ptr_nonnull(strstr(r.body.ptr, "modelgov_log_entries 5\n"));
+    ck_assert_ptr_nonnull(strstr(r.body.ptr, "modelgov_http_requests_total{method=\"POST\","
+                                             "route=\"/api/v1/webhooks\",status=\"403\"} 1"));
+    ck_assert_ptr_nonnull(strstr(r.body.ptr, "modelgov_jobs{state=\"running\"} 0"));
+    web_http_response_free(&r);
+}
+END_TEST
+
+/* Entry 2 (token 'sam' created) is in the signed tree: its proof checks against the head. */
+START_TEST(test_web_log_inclusion_proof)
+{
+    const char *const viewer[] = {auth[1], NULL};
+    json_t *head, *entry, *proof, *p;
+    unsigned char leaf[MG_SHA256_LEN], root[MG_SHA256_LEN];
+    mg_merkle_proof mp;
+    size_t i;
+
+    ck_assert_uint_eq(call(&head, "GET", "/api/v1/log/tree-head", viewer, NULL), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(head, "size")), 5);
+    ck_assert_uint_eq(call(&entry, "GET", "/api/v1/log/entries/2", viewer, NULL), 200);
+    ck_assert_str_eq(json_string_value(
+                         json_object_get(json_object_get(entry, "entry"), "action")),
+                     "token.create");
+    ck_assert_uint_eq(call(&proof, "GET", "/api/v1/log/proof/inclusion?index=2&size=5", viewer,
+                           NULL),
+                      200);
+    ck_assert_int_eq(mg_hash_from_hex(leaf, json_string_value(json_object_get(entry,
+                                                                              "leaf_hash"))),
+                     MG_OK);
+    ck_assert_int_eq(mg_hash_from_hex(root, json_string_value(json_object_get(head, "root"))),
+                     MG_OK);
+    memset(&mp, 0, sizeof mp);
+    json_array_foreach(json_object_get(proof, "proof"), i, p)
+        ck_assert_int_eq(mg_hash_from_hex(mp.hash[mp.n++], json_string_value(p)), MG_OK);
+    ck_assert_int_eq(mg_merkle_inclusion_verify(2, 5, leaf, &mp, root), MG_OK);
+    json_decref(proof);
+    ck_assert_uint_eq(call(&proof, "GET", "/api/v1/log/proof/inclusion?size=5", viewer, NULL),
+                      400);
+    ck_assert_str_eq(error_message(proof, "bad_request"), "missing query parameter 'index'");
+    json_decref(proof);
+    ck_assert_uint_eq(call(&proof, "GET", "/api/v1/log/proof/inclusion?index=x", viewer, NULL),
+                      400);
+    json_decref(proof);
+    ck_assert_uint_eq(call(&proof, "GET", "/api/v1/log/entries/99", viewer, NULL), 404);
+    json_decref(proof);
+    ck_assert_uint_eq(call(&proof, "GET", "/api/v1/log/proof/consistency?first=3&second=5",
+                           viewer, NULL),
+                      200);
+    ck_assert_uint_eq(json_array_size(json_object_get(proof, "proof")) > 0, 1);
+    json_decref(proof);
+    json_decref(entry);
+    json_decref(head);
+}
+END_TEST
+
 /* Every route is in the document, and every operation of the document is a route. */
 START_TEST(test_web_openapi_matches_routes)
 {
@@ -203,6 +305,12 @@ START_TEST(test_web_bad_listen_and_missing_store)
     o.listen = "127.0.0.1:99999";
     ck_assert_int_eq(mg_server_start(&s, &o), MG_EINVAL);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "port must be 0..65535"));
+    o.listen = "127.0.0.1:0"; /* a folder that is no store */
+    ck_assert_int_eq(mg_server_start(&s, &o), MG_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "modelgov init"));
+    o.listen = "127.0.0.1:99999";
+    ck_assert_int_eq(mg_server_start(&s, &o), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "port must be 0..65535"));
     o.listen = "127.0.0.1:0";
     o.store_dir = "/nonexistent/store";
     ck_assert_int_eq(mg_server_start(&s, &o), MG_ENOTFOUND);
@@ -265,6 +373,8 @@ static Suite *web_suite(void)
     tcase_add_test(tc, test_web_missing_and_malformed_token_401);
     tcase_add_test(tc, test_web_openapi_matches_routes);
     tcase_add_test(tc, test_web_ui_assets_and_traversal);
+    tcase_add_test(tc, test_web_roles_and_metrics);
+    tcase_add_test(tc, test_web_log_inclusion_proof);
     suite_add_tcase(s, tc);
     tcase_add_test(plain, test_web_bad_listen_and_missing_store);
     tcase_add_test(plain, test_web_tls);

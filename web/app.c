@@ -2,19 +2,30 @@
 #include "app.h"
 #include "auth.h"
 #include "job_store.h"
+#include "model_cache.h"
+#include "reply_cache.h"
+#include "token_cache.h"
 #include "request.h"
 
 #include "mg_error.h"
 #include "mg_log.h"
+#include "mg_sha256.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Every job state change is written to DIR/jobs, so a restart knows what it interrupted. */
 static void persist_job(void *ud, const json_t *snapshot)
 {
     mg_server *s = ud;
+    const char *state = json_string_value(json_object_get(snapshot, "state"));
+
     if (web_job_store_put(s->store_dir, snapshot) < 0)
         mg_log_error("jobs: %s", mg_error_last());
+    if (state && strcmp(state, "queued") == 0)
+        web_events_publish(s->app->events, "job.queued", snapshot);
+    else if (state && strcmp(state, "running") != 0)
+        web_events_publish(s->app->events, "job.finished", snapshot);
 }
 
 int web_app_open(mg_server *s)
@@ -27,6 +38,11 @@ int web_app_open(mg_server *s)
     if (!(s->app = calloc(1, sizeof *s->app)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->app->started = time(NULL);
+    if ((rc = mg_store_open(&s->app->store, s->store_dir)) < 0 ||
+        (rc = web_model_cache_create(&s->app->models, 16)) < 0 ||
+        (rc = web_reply_cache_create(&s->app->replies, 1024)) < 0 ||
+        (rc = web_token_cache_create(&s->app->tokens, 256)) < 0)
+        return rc;
     if (!(s->app->openapi = mg_web_openapi_text()))
         return MG_ENOMEM;
     eo.allow_any_host = s->opt.webhook_allow_any;
@@ -55,17 +71,40 @@ void web_app_close(mg_server *s)
         return;
     web_jobs_free(s->app->jobs, "server shut down");
     web_events_free(s->app->events);
+    mg_store_close(s->app->store);
+    web_model_cache_free(s->app->models);
+    web_reply_cache_free(s->app->replies);
+    web_token_cache_free(s->app->tokens);
     free(s->app->openapi);
     free(s->app);
     s->app = NULL;
 }
 
-int web_app_token_lookup(web_principal *who, mg_server *s, const char *token)
+int web_app_token_lookup(web_principal *who, mg_server *s, const char *token, int have_stamp,
+                         uint64_t stamp)
 {
-    (void)who;
-    (void)s;
-    (void)token;
-    return mg_error_set(MG_EAUTH, "unknown token");
+    unsigned char digest[MG_SHA256_LEN];
+    int rc, cached = 0;
+
+    if (have_stamp && mg_sha256_digest(digest, token, strlen(token)) == MG_OK)
+        cached = web_token_cache_get(&who->actor, s->app->tokens, digest, stamp);
+    if (!cached) {
+        if ((rc = mg_gov_token_authenticate(&who->actor, s->app->store, token)) < 0)
+            return rc == MG_EAUTH ? rc
+                                  : mg_error_set(rc, "checking the token: %s", mg_error_last());
+        if (have_stamp)
+            web_token_cache_put(s->app->tokens, digest, stamp, &who->actor);
+    }
+    who->name = who->actor.name;
+    who->role = (mg_web_role)who->actor.role; /* the same numbers by design */
+    return MG_OK;
+}
+
+void web_publish(mg_server *s, const char *type, json_t *data)
+{
+    if (data)
+        web_events_publish(s->app->events, type, data);
+    json_decref(data);
 }
 
 int web_app_job_get(json_t **out, mg_server *s, int64_t id)
@@ -78,6 +117,7 @@ int web_app_job_get(json_t **out, mg_server *s, int64_t id)
 int web_app_metrics_write(mg_buf *b, mg_server *s)
 {
     unsigned long counts[WEB_JOB_NSTATES], pub, ok, bad, subs;
+    uint64_t log_size = 0;
     int rc;
 
     web_jobs_counts(s->app->jobs, counts);
@@ -87,6 +127,11 @@ int web_app_metrics_write(mg_buf *b, mg_server *s)
         rc = mg_buf_printf(b, "modelgov_jobs{state=\"%s\"} %lu\n",
                            web_job_state_name((web_job_state)i), counts[i]);
     web_events_stats(s->app->events, &pub, &ok, &bad, &subs);
+    if (rc == 0 && mg_gov_log_size(&log_size, s->app->store) == MG_OK)
+        rc = mg_buf_printf(b,
+                           "# HELP modelgov_log_entries Entries in the signed log.\n"
+                           "# TYPE modelgov_log_entries gauge\nmodelgov_log_entries %llu\n",
+                           (unsigned long long)log_size);
     if (rc == 0)
         rc = mg_buf_printf(
             b,

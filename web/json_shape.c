@@ -140,10 +140,10 @@ int web_name_check(const char *name, const char *what)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)name[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
+              c == '.' || c == '_' || c == '-' || c == '@'))
             return mg_error_set(MG_EPARSE,
                                 "%s: byte %zu (0x%02x) not allowed; a name uses only letters, "
-                                "digits, '.', '_' and '-'",
+                                "digits, '.', '_', '-' and '@'",
                                 what, i + 1, c);
     }
     return MG_OK;

@@ -4,6 +4,8 @@
 #include "mg_error.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,23 @@ int web_query_u64(const web_request *req, const char *name, uint64_t def, uint64
                             name);
     *out = x;
     return MG_OK;
+}
+
+char *web_strdupf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *s;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !(s = malloc((size_t)n + 1)))
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 int web_reply_json(web_reply *rep, unsigned status, json_t *j)

@@ -1,7 +1,9 @@
 /* request.c - one HTTP request: route, auth, body (JSON in memory, uploads to disk), reply. */
 #define _POSIX_C_SOURCE 200809L
 #include "request.h"
+#include "app.h"
 #include "auth.h"
+#include "reply_cache.h"
 #include "route.h"
 #include "router.h"
 
@@ -34,6 +36,8 @@ typedef struct conn_state {
     mg_sha256 *hash;
     uint64_t received;
     uint64_t limit;
+    int cacheable;
+    uint64_t stamp; /* log size when the reply was computed */
 } conn_state;
 
 typedef struct stream_state {
@@ -242,7 +246,14 @@ static void begin(conn_state *cs, struct MHD_Connection *conn, mg_server *s, con
         stash(cs, web_status_of(rc));
         return;
     }
-    if ((rc = web_auth_check(&cs->req.who, s, conn, cs->req.route)) < 0) {
+    /* One look at the log's size stamps the token and reply caches for this request. */
+    if (cs->req.route->min_role != MG_WEB_ROLE_NONE || cs->req.route->cache) {
+        if (mg_gov_log_size(&cs->req.stamp, s->app->store) == MG_OK)
+            cs->req.have_stamp = 1;
+        else
+            mg_error_clear(); /* the caches are skipped; the store's own error comes later */
+    }
+    if ((rc = web_auth_check(&cs->req, s, conn, cs->req.route)) < 0) {
         stash(cs, web_status_of(rc));
         return;
     }
@@ -316,11 +327,44 @@ static int finish_body(conn_state *cs)
     else
         cs->req.body = json_loadb(cs->body.ptr, cs->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!cs->req.body)
-        return mg_error_set(MG_EPARSE, "request body: line %d, column %d: %s", jerr.line,
-                            jerr.column, jerr.text);
+        return mg_error_set(MG_EPARSE, "request body: line %d, column %d: %s%s", jerr.line,
+                            jerr.column,
+                            strstr(jerr.text, "decode byte") ? "not valid UTF-8: " : "",
+                            jerr.text);
     if (cs->req.route->fields)
         return web_json_check(cs->req.body, cs->req.route->fields);
     return MG_OK;
+}
+
+/* A reply cached at the request's log size: 1 and rep filled. */
+static int cached(conn_state *cs, mg_server *s, const char *url)
+{
+    if (!cs->req.have_stamp)
+        return 0;
+    cs->stamp = cs->req.stamp;
+    cs->cacheable = 1;
+    if (!(cs->rep.text = web_reply_cache_get(s->app->replies, url, cs->stamp, &cs->rep.text_len)))
+        return 0;
+    cs->rep.content_type = "application/json";
+    return 1;
+}
+
+/* Keep a JSON reply for the next GET of `url` while the log stays at cs->stamp. */
+static void remember(conn_state *cs, mg_server *s, const char *url)
+{
+    web_reply *rep = &cs->rep;
+    char *text;
+
+    if (!rep->json || (rep->status && rep->status != 200) || rep->stream.read)
+        return;
+    if (!(text = json_dumps(rep->json, JSON_COMPACT | JSON_ENSURE_ASCII)))
+        return;
+    rep->text_len = strlen(text);
+    web_reply_cache_put(s->app->replies, url, cs->stamp, text, rep->text_len);
+    json_decref(rep->json);
+    rep->json = NULL;
+    rep->text = text;
+    rep->content_type = "application/json";
 }
 
 static int has_body(struct MHD_Connection *conn)
@@ -365,10 +409,14 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
     if (cs->err_status)
         return reply_error(cs, conn, cs->err_status, cs->err_msg);
     mg_error_clear();
+    if (cs->req.route->cache && cached(cs, s, url))
+        return reply_ok(cs, conn);
     if ((rc = finish_body(cs)) < 0 || (rc = cs->req.route->handler(&cs->rep, &cs->req)) < 0) {
         const char *msg = *mg_error_last() ? mg_error_last() : mg_strerror(rc);
         return reply_error(cs, conn, web_status_of(rc), msg);
     }
+    if (cs->cacheable)
+        remember(cs, s, url);
     return reply_ok(cs, conn);
 }
 

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "mg_governance.h"
 #include "mg_web.h"
 
 struct mg_server;
@@ -75,6 +76,7 @@ typedef struct web_route {
     const char *tag;         /* OpenAPI tag */
     unsigned ok_status;      /* the success status (200, 201, 202, 204) */
     const char *produces;    /* NULL: application/json */
+    int cache;               /* 1: a GET whose reply depends only on the store (reply_cache.h) */
 } web_route;
 
 /* The table and its length. */
@@ -82,11 +84,11 @@ const web_route *web_routes(size_t *n);
 
 #define WEB_MAX_PARAMS 4
 
-/* The authenticated caller. */
+/* The authenticated caller: the actor governance records, and its role for routing. */
 typedef struct web_principal {
-    char name[128];
+    mg_actor actor;
+    const char *name; /* actor.name */
     mg_web_role role;
-    int64_t token_id;
 } web_principal;
 
 struct web_request {
@@ -105,6 +107,8 @@ struct web_request {
     uint64_t upload_size;
     const char *content_type;
     web_principal who;
+    int have_stamp;
+    uint64_t stamp; /* the log's size when the request began (caches' version stamp) */
 };
 
 /* Hooks of a streamed response (Server-Sent Events). */
@@ -153,6 +157,9 @@ int web_json_check(const json_t *body, const web_field *fields);
  * byte. Errors: MG_EPARSE naming `what`.
  */
 int web_name_check(const char *name, const char *what);
+
+/* A new formatted string (free() it), or NULL on ENOMEM. */
+char *web_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The HTTP status and the error body's code for an MG_E* code. */
 unsigned web_status_of(int code);

@@ -1,0 +1,259 @@
+/* test_web_input.c - bad input gets a clear 4xx and the server stays up. */
+#define _POSIX_C_SOURCE 200809L
+#include "mg_core.h"
+#include "mg_governance.h"
+#include "mg_web.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static mg_server *srv;
+static char admin[MG_TOKEN_SECRET_MAX];
+
+static void setup(void)
+{
+    static int runs;
+    mg_server_options o = MG_SERVER_OPTIONS_INIT;
+    char name[32], *dir;
+    mg_store *st;
+    mg_actor local;
+    mg_gov_result res;
+
+    snprintf(name, sizeof name, "store%d", runs++);
+    dir = tu_path(name);
+    ck_assert_msg(mg_store_init(&st, dir) == MG_OK, "%s", mg_error_last());
+    mg_actor_local(&local);
+    ck_assert_int_eq(mg_gov_token_create(&res, admin, st, &local, "root", MG_ROLE_ADMIN), MG_OK);
+    mg_store_close(st);
+    o.store_dir = dir;
+    o.listen = "127.0.0.1:0";
+    o.http_threads = 2;
+    o.max_json = 4096;
+    ck_assert_msg(mg_server_start(&srv, &o) == MG_OK, "%s", mg_error_last());
+    free(dir);
+}
+
+static void teardown(void)
+{
+    mg_server_shutdown(srv);
+}
+
+/* Send raw bytes (a whole request) and read the answer; returns the status, body in *body. */
+static unsigned raw(char **body, const char *head, const void *data, size_t len)
+{
+    struct sockaddr_in a;
+    struct timeval tv = {10, 0};
+    mg_buf in = MG_BUF_INIT;
+    char buf[4096];
+    const char *b;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    unsigned status;
+
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)mg_server_port(srv));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    if (len)
+        send(fd, data, len, MSG_NOSIGNAL); /* may be cut short by an early 413 */
+    for (;;) {
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r <= 0)
+            break;
+        mg_buf_put(&in, buf, (size_t)r);
+    }
+    close(fd);
+    ck_assert_msg(in.len > 12, "no answer to: %.60s", head);
+    status = (unsigned)atoi(in.ptr + 9);
+    b = strstr(in.ptr, "\r\n\r\n");
+    *body = strdup(b ? b + 4 : "");
+    mg_buf_free(&in);
+    return status;
+}
+
+/* POST `body` as JSON to the webhooks route (admin). */
+static unsigned post_json(char **out, const void *body, size_t len)
+{
+    char head[512];
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             admin, len);
+    return raw(out, head, body, len);
+}
+
+/* The error body's message, checked to have exactly the documented shape. */
+static const char *message(const char *body, const char *code)
+{
+    static char msg[1024];
+    json_t *j = json_loads(body, 0, NULL), *e;
+    ck_assert_msg(j != NULL, "not JSON: %s", body);
+    e = json_object_get(j, "error");
+    ck_assert_uint_eq(json_object_size(j), 1);
+    ck_assert_uint_eq(json_object_size(e), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "code")), code);
+    snprintf(msg, sizeof msg, "%s", json_string_value(json_object_get(e, "message")));
+    json_decref(j);
+    return msg;
+}
+
+static void still_up(void)
+{
+    char *body;
+    ck_assert_uint_eq(raw(&body, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                          NULL, 0),
+                      200);
+    free(body);
+}
+
+static void expect(const char *json, unsigned status, const char *code, const char *want)
+{
+    char *body;
+    ck_assert_uint_eq(post_json(&body, json, strlen(json)), status);
+    ck_assert_msg(strstr(message(body, code), want), "%s -> %s", json, body);
+    free(body);
+    still_up();
+}
+
+START_TEST(test_web_input_malformed_json)
+{
+    expect("{\"url\": ", 400, "bad_request", "request body: line 1");
+    expect("[1,2]", 400, "bad_request", "expected a JSON object, got an array");
+    expect("{\"url\":\"http://127.0.0.1:1/\",\"url\":\"x\"}", 400, "bad_request", "duplicate");
+    expect("{\"url\":\"http://127.0.0.1:1/\"} trailing", 400, "bad_request", "end of file");
+}
+END_TEST
+
+START_TEST(test_web_input_types_and_unknown_fields)
+{
+    expect("{\"url\":42}", 400, "bad_request", "field 'url': expected string, got an integer");
+    expect("{\"url\":\"http://127.0.0.1:1/\",\"events\":\"report.ready\"}", 400, "bad_request",
+           "field 'events': expected array, got a string");
+    expect("{\"url\":\"http://127.0.0.1:1/\",\"events\":[7]}", 400, "bad_request",
+           "field 'events[0]': expected string, got an integer");
+    expect("{\"url\":\"http://127.0.0.1:1/\",\"event\":[]}", 400, "bad_request",
+           "unknown field 'event'");
+    expect("{}", 400, "bad_request", "missing required field 'url'");
+    expect("{\"url\":\"http://127.0.0.1:1/\",\"events\":[\"nope\"]}", 400, "bad_request",
+           "field 'events[0]': 'nope' is not one of");
+    expect("{\"url\":\"file:///etc/passwd\"}", 422, "unprocessable", "http:// or https://");
+}
+END_TEST
+
+/* Invalid UTF-8 inside a JSON string: jansson refuses it, naming the place. */
+START_TEST(test_web_input_non_utf8)
+{
+    const char bad[] = "{\"url\":\"http://127.0.0.1:1/\xff\xfe\"}";
+    char *body;
+
+    ck_assert_uint_eq(post_json(&body, bad, sizeof bad - 1), 400);
+    ck_assert_ptr_nonnull(strstr(message(body, "bad_request"),
+                                 "column 27: not valid UTF-8: unable to decode byte 0xff"));
+    free(body);
+    still_up();
+}
+END_TEST
+
+/* Past max_json (4096 here): 413 from Content-Length at once, and from a chunked body too. */
+START_TEST(test_web_input_huge_bodies)
+{
+    size_t n = 1 << 20;
+    char *big = malloc(n), *body, head[512];
+
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    ck_assert_uint_eq(post_json(&body, big, n), 413);
+    ck_assert_ptr_nonnull(strstr(message(body, "payload_too_large"), "limit of 4096 bytes"));
+    free(body);
+    still_up();
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n",
+             admin);
+    {
+        mg_buf chunks = MG_BUF_INIT;
+        for (int i = 0; i < 10; i++) {
+            mg_buf_printf(&chunks, "%x\r\n", 1000);
+            mg_buf_put(&chunks, big, 1000);
+            mg_buf_puts(&chunks, "\r\n");
+        }
+        mg_buf_puts(&chunks, "0\r\n\r\n");
+        ck_assert_uint_eq(raw(&body, head, chunks.ptr, chunks.len), 413);
+        ck_assert_ptr_nonnull(strstr(message(body, "payload_too_large"), "4096"));
+        free(body);
+        mg_buf_free(&chunks);
+    }
+    still_up();
+    free(big);
+}
+END_TEST
+
+START_TEST(test_web_input_wrong_content_type_and_names)
+{
+    char head[512], *body;
+
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\nContent-Type: text/xml\r\nContent-Length: 2\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, "<>", 2), 415);
+    ck_assert_ptr_nonnull(strstr(message(body, "unsupported_media_type"), "application/json"));
+    free(body);
+    snprintf(head, sizeof head,
+             "DELETE /api/v1/webhooks/..%%2f1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, NULL, 0), 404); /* "../1" is two segments: no route */
+    free(body);
+    snprintf(head, sizeof head,
+             "DELETE /api/v1/webhooks/.. HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, NULL, 0), 400);
+    ck_assert_ptr_nonnull(strstr(message(body, "bad_request"), "{id}"));
+    free(body);
+    snprintf(head, sizeof head,
+             "GET /api/v1/jobs/%%00%%ff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\n\r\n",
+             admin);
+    ck_assert_uint_lt(raw(&body, head, NULL, 0), 500);
+    free(body);
+    still_up();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("web_input");
+    TCase *tc = tcase_create("bad input");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_web_input_malformed_json);
+    tcase_add_test(tc, test_web_input_types_and_unknown_fields);
+    tcase_add_test(tc, test_web_input_non_utf8);
+    tcase_add_test(tc, test_web_input_huge_bodies);
+    tcase_add_test(tc, test_web_input_wrong_content_type_and_names);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
