@@ -113,8 +113,8 @@ static int measure(const char *label, const char *path, int reps, double target_
 static int generate(const char *bin, size_t rows, const char *path)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' gen-data credit --rows %zu --seed 1 --out '%s' >/dev/null",
-             bin, rows, path);
+    snprintf(cmd, sizeof cmd, "'%s' gen-data credit --rows %zu --seed 1 --out '%s' >/dev/null", bin,
+             rows, path);
     return system(cmd) == 0 ? 0 : -1;
 }
 

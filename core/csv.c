@@ -44,19 +44,19 @@ struct mg_csv_reader {
     unsigned char delim;
     size_t max_record;
     mg_sha256 *hash;
-    hasher *bg;              /* large inputs hash on another thread, */
-    unsigned char *raw[2];   /* from these read blocks (file input) */
+    hasher *bg;            /* large inputs hash on another thread, */
+    unsigned char *raw[2]; /* from these read blocks (file input) */
     int raw_cur;
     unsigned char digest[MG_SHA256_LEN];
     int hashed;
 
-    size_t line;         /* current line, 1-based */
-    uint64_t line_start; /* absolute offset of the current line's first byte */
-    size_t rec_line;     /* line on which the last record began */
+    size_t line;             /* current line, 1-based */
+    uint64_t line_start;     /* absolute offset of the current line's first byte */
+    size_t rec_line;         /* line on which the last record began */
     unsigned char stop[256]; /* 1 for the bytes that end an unquoted field */
     mg_csv_field *fields;
-    size_t *cols;         /* 1-based column of each field */
-    unsigned char *esc;   /* FIELD_QUOTED, FIELD_ESCAPED ("" inside) per field */
+    size_t *cols;       /* 1-based column of each field */
+    unsigned char *esc; /* FIELD_QUOTED, FIELD_ESCAPED ("" inside) per field */
     size_t nfields, cap_fields;
 };
 
@@ -245,8 +245,8 @@ static int scan_quoted(mg_csv_reader *r, const unsigned char **pp, size_t col0, 
         if (p == e) {
             if (!r->eof)
                 return SCAN_MORE;
-            return mg_error_set(MG_EPARSE, "%s:%zu:%zu: unterminated quoted field", r->name,
-                                line0, col0);
+            return mg_error_set(MG_EPARSE, "%s:%zu:%zu: unterminated quoted field", r->name, line0,
+                                col0);
         }
         if (*p == '\n') {
             p++;
@@ -271,12 +271,18 @@ static int scan_quoted(mg_csv_reader *r, const unsigned char **pp, size_t col0, 
 typedef struct stops {
     __m128i d, n, r;
 } stops;
-#define STOPS_INIT(delim) {_mm_set1_epi8((char)(delim)), _mm_set1_epi8('\n'), _mm_set1_epi8('\r')}
+#define STOPS_INIT(delim)                                                                          \
+    {                                                                                              \
+        _mm_set1_epi8((char)(delim)), _mm_set1_epi8('\n'), _mm_set1_epi8('\r')                     \
+    }
 #else
 typedef struct stops {
     int unused;
 } stops;
-#define STOPS_INIT(delim) {0}
+#define STOPS_INIT(delim)                                                                          \
+    {                                                                                              \
+        0                                                                                          \
+    }
 #endif
 
 static inline const unsigned char *scan_plain(const unsigned char *p, const unsigned char *stop,

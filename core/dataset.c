@@ -27,12 +27,12 @@ typedef struct column {
     char *name;
     mg_coltype type;
     int force;
-    double *num;     /* numeric: values, NaN = missing */
-    uint8_t *dec;    /* inferred numeric, while reading: decimals or DEC_TEXT */
-    int32_t *alt;    /* inferred numeric, while reading: code of a DEC_TEXT value */
-    int32_t *codes;  /* categorical: level codes, -1 = missing */
-    strtab levels;   /* categorical: levels; numeric while reading: odd spellings */
-    int32_t last;    /* categorical, while reading: the code of the last value, or -1 */
+    double *num;    /* numeric: values, NaN = missing */
+    uint8_t *dec;   /* inferred numeric, while reading: decimals or DEC_TEXT */
+    int32_t *alt;   /* inferred numeric, while reading: code of a DEC_TEXT value */
+    int32_t *codes; /* categorical: level codes, -1 = missing */
+    strtab levels;  /* categorical: levels; numeric while reading: odd spellings */
+    int32_t last;   /* categorical, while reading: the code of the last value, or -1 */
     size_t missing;
 } column;
 
@@ -171,7 +171,8 @@ static int new_dataset(mg_dataset **out, const char *name, size_t ncols)
     mg_dataset *ds = calloc(1, sizeof *ds);
 
     *out = NULL;
-    if (!ds || !(ds->name = strdup(name)) || !(ds->cols = calloc(ncols ? ncols : 1, sizeof *ds->cols))) {
+    if (!ds || !(ds->name = strdup(name)) ||
+        !(ds->cols = calloc(ncols ? ncols : 1, sizeof *ds->cols))) {
         mg_dataset_close(ds);
         return mg_error_set(MG_ENOMEM, "out of memory (data set)");
     }
@@ -241,7 +242,8 @@ static int apply_schema(mg_dataset *ds, const char *spec)
 
     if (!(copy = strdup(spec ? spec : "")))
         return mg_error_set(MG_ENOMEM, "out of memory (schema)");
-    for (item = strtok_r(copy, ",", &save); item && rc == MG_OK; item = strtok_r(NULL, ",", &save)) {
+    for (item = strtok_r(copy, ",", &save); item && rc == MG_OK;
+         item = strtok_r(NULL, ",", &save)) {
         char *colon, *type;
         int32_t idx;
         item = trim(item);
@@ -430,8 +432,7 @@ static size_t estimate_rows(uint64_t total, uint64_t start, uint64_t now, size_t
 #define SAMPLE_ROWS 512
 
 /* `total` is the input's size in bytes, 0 when unknown. */
-static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *opts,
-                uint64_t total)
+static int load(mg_dataset **out, mg_csv_reader *r, const mg_dataset_options *opts, uint64_t total)
 {
     uint64_t start;
     mg_dataset *ds = NULL;
@@ -562,14 +563,12 @@ const double *mg_dataset_col_numeric(const mg_dataset *ds, size_t col)
 
 const int32_t *mg_dataset_col_codes(const mg_dataset *ds, size_t col)
 {
-    return col < ds->ncols && ds->cols[col].type == MG_COL_CATEGORICAL ? ds->cols[col].codes
-                                                                       : NULL;
+    return col < ds->ncols && ds->cols[col].type == MG_COL_CATEGORICAL ? ds->cols[col].codes : NULL;
 }
 
 size_t mg_dataset_col_levels(const mg_dataset *ds, size_t col)
 {
-    return col < ds->ncols && ds->cols[col].type == MG_COL_CATEGORICAL ? ds->cols[col].levels.n
-                                                                       : 0;
+    return col < ds->ncols && ds->cols[col].type == MG_COL_CATEGORICAL ? ds->cols[col].levels.n : 0;
 }
 
 const char *mg_dataset_col_level(const mg_dataset *ds, size_t col, size_t level)
@@ -595,8 +594,8 @@ int mg_dataset_subset(mg_dataset **out, const mg_dataset *ds, const size_t *rows
     *out = NULL;
     for (size_t k = 0; k < n; k++)
         if (rows[k] >= ds->rows)
-            return mg_error_set(MG_EINVAL, "%s: row %zu out of range (%zu rows)", ds->name,
-                                rows[k], ds->rows);
+            return mg_error_set(MG_EINVAL, "%s: row %zu out of range (%zu rows)", ds->name, rows[k],
+                                ds->rows);
     if ((rc = new_dataset(&sub, ds->name, ds->ncols)) < 0)
         return rc;
     memcpy(sub->sha256, ds->sha256, sizeof sub->sha256);

@@ -143,6 +143,8 @@ static mg_estimator *release_buffers(mg_estimator *e)
     free(e->grad);
     free(e->G);
     free(e->losses);
+    free(e->norms);
+    free(e->weights);
     free(e->Xb);
     free(e->yb);
     free(e->perm);
@@ -190,16 +192,25 @@ void mg_estimator_set_grad_aggregator(mg_estimator *e, const mg_grad_aggregator 
         memset(&e->agg, 0, sizeof e->agg);
 }
 
+void mg_estimator_set_grad_clipper(mg_estimator *e, const mg_grad_clipper *c)
+{
+    if (c)
+        e->clip = *c;
+    else
+        memset(&e->clip, 0, sizeof e->clip);
+}
+
 /* ---- the loop ---- */
 
 static int reserve_batch(mg_estimator *e, size_t rows)
 {
     size_t width = mg_model_inputs(e->model), P = mg_model_params(e->model);
-    int per_example = e->agg.aggregate != NULL;
+    int clipping = e->clip.weigh != NULL;
+    int per_example = e->agg.aggregate != NULL && !clipping;
     double *Xb, *yb, *G = NULL, *losses = NULL;
     int rc;
 
-    if (rows > e->batch_cap || (per_example && !e->G)) {
+    if (rows > e->batch_cap || (per_example && !e->G) || (clipping && !e->norms)) {
         size_t cap = rows > e->batch_cap ? rows : e->batch_cap;
         if (cap == 0)
             cap = 1; /* an empty first batch (Poisson sampling) still gets buffers */
@@ -217,6 +228,14 @@ static int reserve_batch(mg_estimator *e, size_t rows)
             if (!(losses = realloc(e->losses, cap * sizeof *losses)))
                 return mg_error_set(MG_ENOMEM, "estimator: no memory");
             e->losses = losses;
+        }
+        if (clipping) {
+            double *nrm = realloc(e->norms, cap * sizeof *nrm), *w;
+            if (nrm)
+                e->norms = nrm;
+            if (!nrm || !(w = realloc(e->weights, cap * sizeof *w)))
+                return mg_error_set(MG_ENOMEM, "estimator: no memory for %zu norms", cap);
+            e->weights = w;
         }
         e->batch_cap = cap;
     }
@@ -262,7 +281,13 @@ static int take_step(mg_estimator *e, const mg_input *in, double *loss_sum, size
             return mg_error_set(MG_EINVAL, "estimator: sampler gave row %zu of %zu", rows[b],
                                 in->n);
     gather(e->Xb, e->yb, in, rows, n, width);
-    if (e->agg.aggregate) {
+    if (e->clip.weigh) {
+        if ((rc = model_backprop_weighted(&e->scratch, e->model, e->Xb, e->yb, n, e->norms,
+                                          e->weights, e->clip.weigh, e->clip.ud, e->grad,
+                                          loss_sum)) < 0 ||
+            (rc = e->clip.finish(e->clip.ud, e->grad, n, P, e->step)) < 0)
+            return rc;
+    } else if (e->agg.aggregate) {
         if ((rc = model_backprop(&e->scratch, e->model, e->Xb, e->yb, n, NULL, n ? e->G : NULL,
                                  e->losses, loss_sum)) < 0 ||
             (rc = e->agg.aggregate(e->agg.ud, e->grad, n ? e->G : NULL, n, P, e->step)) < 0)

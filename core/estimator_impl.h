@@ -15,9 +15,11 @@ struct mg_estimator {
     mg_batch_sampler sampler;
     int custom_sampler;
     mg_grad_aggregator agg;
+    mg_grad_clipper clip;
     model_scratch scratch;
     double *grad;           /* P */
     double *G, *losses;     /* batch_cap x P, batch_cap (custom aggregator only) */
+    double *norms, *weights; /* batch_cap each (clipper only) */
     double *Xb, *yb;        /* the gathered batch */
     size_t batch_cap;
     /* the default sampler */

@@ -86,6 +86,21 @@ typedef struct mg_grad_aggregator {
     int (*aggregate)(void *ud, double *grad, double *G, size_t count, size_t P, size_t step);
 } mg_grad_aggregator;
 
+/*
+ * The fast path of per-example clipping (DP-SGD): with a clipper installed
+ * the estimator never forms G. It hands each example's gradient L2 norm to
+ * weigh(), which writes a weight w[b] per example (count may be 0: weigh is
+ * then not called), forms grad = sum_b w[b] * gradient_b (one GEMM per
+ * layer, mg_model_weighted_grad), and finish() turns that into the gradient
+ * of the mean loss the optimizer will follow (noise, scaling). Both return
+ * MG_OK or a negative MG_E*. A clipper takes precedence over an aggregator.
+ */
+typedef struct mg_grad_clipper {
+    void *ud;
+    int (*weigh)(void *ud, double *w, const double *norms, size_t count);
+    int (*finish)(void *ud, double *grad, size_t count, size_t P, size_t step);
+} mg_grad_clipper;
+
 /* What hooks see after a step or an evaluation. */
 typedef struct mg_train_state {
     size_t step;         /* global steps done */
@@ -153,6 +168,7 @@ void mg_estimator_free(mg_estimator *e); /* NULL is a no-op */
 /* Install a sampler / aggregator (copied; the ud stays the caller's). NULL restores the default. */
 void mg_estimator_set_batch_sampler(mg_estimator *e, const mg_batch_sampler *s);
 void mg_estimator_set_grad_aggregator(mg_estimator *e, const mg_grad_aggregator *g);
+void mg_estimator_set_grad_clipper(mg_estimator *e, const mg_grad_clipper *c);
 
 /*
  * Train on `train`, evaluating on `eval` (may be NULL) at each epoch end.

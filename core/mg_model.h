@@ -141,6 +141,20 @@ int mg_model_per_example_grads(const mg_model *m, const double *X, const double 
 int mg_model_batch_grad(double *grad, double *loss_sum, const mg_model *m, const double *X,
                         const double *y, size_t B);
 
+/*
+ * Per-example clipping without the B x params matrix: the L2 norm of each
+ * example's loss gradient into norms[B] (exact and cheap: in a dense layer
+ * an example's weight gradient is the outer product delta a^T, of norm
+ * |delta| |a|), then weigh(ud, w, norms, B) sets a weight w[b] per example,
+ * and grad (params values) gets sum_b w[b] * gradient_b, one GEMM per layer:
+ * what weighting and summing the rows of mg_model_per_example_grads' G gives.
+ * loss_sum may be NULL. Errors: MG_EINVAL (a target), MG_ENOMEM, weigh's codes.
+ */
+int mg_model_weighted_grad(double *grad, double *norms, double *loss_sum, const mg_model *m,
+                           const double *X, const double *y, size_t B,
+                           int (*weigh)(void *ud, double *w, const double *norms, size_t B),
+                           void *ud);
+
 /* The summed loss over n encoded rows. Errors: MG_EINVAL, MG_ENOMEM. */
 int mg_model_loss(double *loss_sum, const mg_model *m, const double *X, const double *y,
                   size_t n);

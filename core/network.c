@@ -56,6 +56,7 @@ void model_scratch_free(model_scratch *s)
         return;
     free(s->block);
     free(s->act);
+    free(s->deltas);
     *s = (model_scratch)MODEL_SCRATCH_INIT;
 }
 
@@ -281,6 +282,110 @@ int model_backprop(model_scratch *s, const mg_model *m, const double *X, const d
         }
     }
     return MG_OK;
+}
+
+/* ---- per-example clipping without the B x params matrix ---- */
+
+/* Room for every layer's delta: B x sizes[l + 1] for layer l, one after the other. */
+static int reserve_deltas(model_scratch *s, const mg_model *m, size_t B)
+{
+    size_t total = 0;
+    double *d;
+
+    if (s->deltas && B <= s->deltas_rows)
+        return MG_OK;
+    for (size_t l = 1; l <= m->nlayers; l++)
+        total += B * m->sizes[l];
+    if (!(d = realloc(s->deltas, total * sizeof *d)))
+        return mg_error_set(MG_ENOMEM, "model: no memory for the deltas of %zu rows", B);
+    s->deltas = d;
+    s->deltas_rows = B;
+    return MG_OK;
+}
+
+/*
+ * An example's gradient in layer l is the outer product delta_b a_b^T (plus
+ * delta_b for the bias), whose squared norm is |delta_b|^2 (|a_b|^2 + 1):
+ * the norms come from the deltas and activations alone ("ghost norms",
+ * Goodfellow 2015; Li et al. 2022). The weighted sum is then one GEMM per
+ * layer on the deltas scaled row by row.
+ */
+int model_backprop_weighted(model_scratch *s, const mg_model *m, const double *X, const double *y,
+                            size_t B, double *norms, double *w, model_weigh_fn weigh, void *ud,
+                            double *grad, double *loss_sum)
+{
+    size_t L = m->nlayers, off[64];
+    int rc;
+
+    if (B == 0 || L > 64) {
+        memset(grad, 0, m->nparams * sizeof *grad);
+        if (loss_sum)
+            *loss_sum = 0;
+        return B == 0 ? MG_OK : mg_error_set(MG_EINVAL, "model: more than 64 layers");
+    }
+    if ((rc = reserve_deltas(s, m, B)) < 0)
+        return rc;
+    off[0] = 0;
+    for (size_t l = 1; l < L; l++)
+        off[l] = off[l - 1] + B * m->sizes[l];
+    forward_layers(s, m, X, B);
+    if ((rc = head_backward(m, s->act[L], y, B, s->deltas + off[L - 1], NULL, loss_sum)) < 0)
+        return rc;
+    for (size_t l = L - 1; l > 0; l--) {
+        size_t in = m->sizes[l], out = m->sizes[l + 1];
+        double *prev = s->deltas + off[l - 1];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)in, (int)out, 1.0,
+                    s->deltas + off[l], (int)out, m->params + m->offsets[l], (int)in, 0.0, prev,
+                    (int)in);
+        activate_backward(prev, s->act[l], B * in, m->activation);
+    }
+    for (size_t b = 0; b < B; b++) { /* short rows: plain loops beat a BLAS call each */
+        double n2 = 0;
+        for (size_t l = 0; l < L; l++) {
+            size_t in = m->sizes[l], out = m->sizes[l + 1];
+            const double *a = (l == 0 ? X : s->act[l]) + b * in;
+            const double *d = s->deltas + off[l] + b * out;
+            double a2 = 1.0, d2 = 0.0; /* the 1 is the bias's input */
+            for (size_t i = 0; i < in; i++)
+                a2 += a[i] * a[i];
+            for (size_t o = 0; o < out; o++)
+                d2 += d[o] * d[o];
+            n2 += d2 * a2;
+        }
+        norms[b] = sqrt(n2);
+    }
+    if ((rc = weigh(ud, w, norms, B)) < 0)
+        return rc;
+    for (size_t l = 0; l < L; l++) {
+        size_t in = m->sizes[l], out = m->sizes[l + 1];
+        double *D = s->deltas + off[l], *gW = grad + m->offsets[l];
+        for (size_t b = 0; b < B; b++)
+            for (size_t o = 0; o < out; o++)
+                D[b * out + o] *= w[b];
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)B, 1.0, D,
+                    (int)out, l == 0 ? X : s->act[l], (int)in, 0.0, gW, (int)in);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)B, (int)out, 1.0, D, (int)out, s->ones, 1,
+                    0.0, gW + out * in, 1);
+    }
+    return MG_OK;
+}
+
+int mg_model_weighted_grad(double *grad, double *norms, double *loss_sum, const mg_model *m,
+                           const double *X, const double *y, size_t B,
+                           int (*weigh)(void *ud, double *w, const double *norms, size_t B),
+                           void *ud)
+{
+    model_scratch s = MODEL_SCRATCH_INIT;
+    double *w = malloc((B ? B : 1) * sizeof *w);
+    int rc;
+
+    if (!w)
+        return mg_error_set(MG_ENOMEM, "model: no memory for %zu weights", B);
+    if ((rc = model_scratch_reserve(&s, m, B)) == MG_OK)
+        rc = model_backprop_weighted(&s, m, X, y, B, norms, w, weigh, ud, grad, loss_sum);
+    model_scratch_free(&s);
+    free(w);
+    return rc;
 }
 
 /* One-shot passes with their own scratch, in chunks of PREDICT_CHUNK rows. */

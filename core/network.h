@@ -40,10 +40,12 @@ typedef struct model_scratch {
     double **act; /* act[1..nlayers]: rows x sizes[l]; act[0] is the input */
     double *delta[2];
     double *ones;
-    double *block; /* everything above, one allocation */
+    double *block;      /* everything above, one allocation */
+    double *deltas;     /* every layer's delta (model_backprop_weighted), deltas_rows rows */
+    size_t deltas_rows;
 } model_scratch;
 
-#define MODEL_SCRATCH_INIT {0, NULL, {NULL, NULL}, NULL, NULL}
+#define MODEL_SCRATCH_INIT {0, NULL, {NULL, NULL}, NULL, NULL, NULL, 0}
 
 /* Make room for `rows` rows. Errors: MG_ENOMEM. */
 int model_scratch_reserve(model_scratch *s, const mg_model *m, size_t rows);
@@ -63,6 +65,20 @@ void model_forward(model_scratch *s, const mg_model *m, const double *X, size_t 
  */
 int model_backprop(model_scratch *s, const mg_model *m, const double *X, const double *y,
                    size_t B, double *grad, double *G, double *loss, double *loss_sum);
+
+/* Per-example weights from per-example gradient norms (see mg_model_weighted_grad). */
+typedef int (*model_weigh_fn)(void *ud, double *w, const double *norms, size_t B);
+
+/*
+ * Forward and backward B rows keeping every layer's delta: norms[b] gets the
+ * L2 norm of example b's gradient, weigh(ud, w, norms, B) its weight, and
+ * grad the weighted sum of the examples' gradients (mg_model_weighted_grad).
+ * norms and w have B slots; loss_sum may be NULL. Needs a scratch reserved
+ * for B rows. Errors: MG_EINVAL (a bad target), MG_ENOMEM, weigh's codes.
+ */
+int model_backprop_weighted(model_scratch *s, const mg_model *m, const double *X, const double *y,
+                            size_t B, double *norms, double *w, model_weigh_fn weigh, void *ud,
+                            double *grad, double *loss_sum);
 
 /* Write a JSON document to path atomically, doubles with 17 digits. Errors: MG_EIO, MG_ENOMEM. */
 int model_write_json(const struct json_t *doc, const char *path);

@@ -97,7 +97,8 @@ static int index_numeric_levels(input *in)
     for (size_t l = 0; l < in->levels.n; l++) {
         double v;
         int decimals;
-        if (mg_csv_parse_number(strtab_str(&in->levels, l), strtab_len(&in->levels, l), &v, &decimals)) {
+        if (mg_csv_parse_number(strtab_str(&in->levels, l), strtab_len(&in->levels, l), &v,
+                                &decimals)) {
             in->numeric[k].value = v;
             in->numeric[k++].level = l;
         }
@@ -418,8 +419,7 @@ int mg_pipeline_raw_parse(double *value, const mg_pipeline *p, size_t i, const c
         return MG_OK;
     if (in->type == MG_COL_NUMERIC) {
         if (!mg_csv_parse_number(text, len, &v, &decimals))
-            return mg_error_set(MG_EINVAL, "column '%s': '%.40s' is not a number", in->name,
-                                text);
+            return mg_error_set(MG_EINVAL, "column '%s': '%.40s' is not a number", in->name, text);
         *value = v;
         return MG_OK;
     }
@@ -485,12 +485,13 @@ static json_t *input_to_json(const input *in)
         if (rc == MG_OK)
             rc = set_new(o, "levels", levels = json_array());
         for (size_t l = 0; rc == MG_OK && l < in->levels.n; l++)
-            if (json_array_append_new(levels, json_stringn(strtab_str(&in->levels, l), strtab_len(&in->levels, l))) <
-                0)
+            if (json_array_append_new(levels, json_stringn(strtab_str(&in->levels, l),
+                                                           strtab_len(&in->levels, l))) < 0)
                 rc = MG_ENOMEM;
         if (rc == MG_OK)
             rc = set_new(o, "impute",
-                         in->impute >= 0 ? json_string(strtab_str(&in->levels, in->impute)) : json_null());
+                         in->impute >= 0 ? json_string(strtab_str(&in->levels, in->impute))
+                                         : json_null());
     }
     if (rc < 0) {
         json_decref(o);
@@ -562,7 +563,8 @@ static int input_from_json(input *in, const json_t *j, const char *where, size_t
     levels = json_object_get(j, "levels");
     if (!json_is_array(levels))
         return bad(where, i, "levels", "expected an array of strings");
-    json_array_foreach(levels, l, v) {
+    json_array_foreach(levels, l, v)
+    {
         char field[64];
         snprintf(field, sizeof field, "levels[%zu]", l);
         if (!(s = plain_string(v)))
@@ -596,7 +598,8 @@ int mg_pipeline_from_json(mg_pipeline **out, const json_t *j, const char *where)
         return bad(where, (size_t)-1, "inputs", "expected a non-empty array");
     if (!(names = calloc(n, sizeof *names)))
         return mg_error_set(MG_ENOMEM, "out of memory (pipeline)");
-    json_array_foreach(inputs, i, v) {
+    json_array_foreach(inputs, i, v)
+    {
         if (!json_is_object(v)) {
             char field[64];
             snprintf(field, sizeof field, "inputs[%zu]", i);
@@ -615,7 +618,8 @@ int mg_pipeline_from_json(mg_pipeline **out, const json_t *j, const char *where)
     }
     if ((rc = pipeline_new(&p, names, n)) < 0)
         goto done;
-    json_array_foreach(inputs, i, v) {
+    json_array_foreach(inputs, i, v)
+    {
         if ((rc = input_from_json(&p->in[i], v, where, i)) < 0)
             goto done;
     }

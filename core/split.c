@@ -114,11 +114,11 @@ int mg_split_make(mg_split *out, size_t n, double valid_fraction, double test_fr
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (!(valid_fraction >= 0 && valid_fraction < 1) || !(test_fraction >= 0 && test_fraction < 1) ||
-        !(valid_fraction + test_fraction < 1))
-        return mg_error_set(MG_EINVAL,
-                            "split fractions valid %g and test %g must be in [0, 1) and sum below 1",
-                            valid_fraction, test_fraction);
+    if (!(valid_fraction >= 0 && valid_fraction < 1) ||
+        !(test_fraction >= 0 && test_fraction < 1) || !(valid_fraction + test_fraction < 1))
+        return mg_error_set(
+            MG_EINVAL, "split fractions valid %g and test %g must be in [0, 1) and sum below 1",
+            valid_fraction, test_fraction);
     if (!(order = malloc((n ? n : 1) * sizeof *order)) || !(part = malloc(n ? n : 1))) {
         rc = mg_error_set(MG_ENOMEM, "out of memory (split of %zu rows)", n);
         goto done;

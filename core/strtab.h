@@ -27,7 +27,10 @@ typedef struct strtab {
     strtab_block *blocks;
 } strtab;
 
-#define STRTAB_INIT {NULL, 0, 0, NULL, 0, NULL}
+#define STRTAB_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, NULL, 0, NULL                                                                  \
+    }
 
 /* The string of `code` (NUL-terminated, borrowed) and its length. */
 static inline const char *strtab_str(const strtab *t, size_t code)

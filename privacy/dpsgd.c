@@ -19,9 +19,10 @@ struct mg_dpsgd {
     int capped, has_prior;
     double rdp_step[MG_PRIVACY_ORDERS]; /* RDP of one step */
     double prior[MG_PRIVACY_ORDERS];
-    noise_source src;
-    size_t *batch;   /* rows of the current Poisson batch */
-    double *factors; /* per-example clipping factors */
+    noise_source src;    /* Poisson sampling */
+    noise_stream *noise; /* Gaussian noise, a step ahead on its own thread */
+    size_t *batch;       /* rows of the current Poisson batch */
+    double *factors;     /* per-example clipping factors */
 };
 
 static int check_options(const mg_dpsgd_options *o, size_t rows, size_t epochs)
@@ -131,7 +132,7 @@ int mg_dpsgd_create(mg_dpsgd **out, const mg_dpsgd_options *o, size_t rows, size
     d->capped = o->max_epsilon > 0;
     if (d->capped && (rc = allowed_steps(d)) < 0)
         goto done;
-    noise_source_init(&d->src, !o->insecure, o->insecure_seed);
+    noise_source_init(&d->src, !o->insecure, o->insecure_seed, 0);
     *out = d;
     d = NULL;
     rc = MG_OK;
@@ -144,6 +145,7 @@ void mg_dpsgd_free(mg_dpsgd *d)
 {
     if (!d)
         return;
+    noise_stream_stop(d->noise);
     free(d->factors);
     free(d->batch);
     free(d);
@@ -202,19 +204,54 @@ mg_batch_sampler mg_dpsgd_sampler(mg_dpsgd *d)
     return s;
 }
 
-/* ---- the aggregator: clip, sum, noise, scale ---- */
+/* ---- clipping, noise, scaling ---- */
 
-static int aggregate(void *ud, double *grad, double *G, size_t count, size_t P, size_t step)
+/* Opacus's clipping factor min(1, C / (norm + 1e-6)) for each example. */
+static int weigh(void *ud, double *w, const double *norms, size_t count)
+{
+    const mg_dpsgd *d = ud;
+    for (size_t b = 0; b < count; b++)
+        w[b] = fmin(1.0, d->o.max_grad_norm / (norms[b] + CLIP_EPS));
+    return MG_OK;
+}
+
+/* The clipped sum in grad becomes (sum + N(0, sigma^2 C^2)) / (q N); refuses past the budget. */
+static int finish(void *ud, double *grad, size_t count, size_t P, size_t step)
 {
     mg_dpsgd *d = ud;
-    double C = d->o.max_grad_norm;
     int rc;
 
+    (void)count;
     (void)step;
     if (d->steps >= d->allowed)
         return mg_error_set(MG_ECONFLICT,
                             "DP-SGD: the privacy budget allows %llu steps; refusing step %llu",
                             (unsigned long long)d->allowed, (unsigned long long)d->steps + 1);
+    if (d->o.noise_multiplier > 0) {
+        if (d->noise && noise_stream_length(d->noise) != P) {
+            noise_stream_stop(d->noise);
+            d->noise = NULL;
+        }
+        if (!d->noise &&
+            (rc = noise_stream_start(&d->noise, !d->o.insecure, d->o.insecure_seed, 1, P,
+                                     d->o.noise_multiplier * d->o.max_grad_norm)) < 0)
+            return rc;
+        if ((rc = noise_stream_add(d->noise, grad)) < 0)
+            return rc;
+    }
+    cblas_dscal((int)P, 1.0 / (d->o.sample_rate * (double)d->rows), grad, 1);
+    d->steps++;
+    return MG_OK;
+}
+
+/* The same on a materialised G (count x P): row norms, factors, G^T f, then finish. */
+static int aggregate(void *ud, double *grad, double *G, size_t count, size_t P, size_t step)
+{
+    mg_dpsgd *d = ud;
+    int rc;
+
+    if (d->steps >= d->allowed)
+        return finish(d, grad, count, P, step); /* refuses, naming the budget */
     if (count > 0) {
         double *f = realloc(d->factors, count * sizeof *f);
         if (!f)
@@ -222,20 +259,16 @@ static int aggregate(void *ud, double *grad, double *G, size_t count, size_t P, 
         d->factors = f;
         for (size_t b = 0; b < count; b++) {
             const double *g = G + b * P;
-            double norm = sqrt(cblas_ddot((int)P, g, 1, g, 1));
-            f[b] = fmin(1.0, C / (norm + CLIP_EPS));
+            f[b] = sqrt(cblas_ddot((int)P, g, 1, g, 1));
         }
-        /* grad = sum_b f_b G_b = G^T f */
+        if ((rc = weigh(d, f, f, count)) < 0)
+            return rc;
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)count, (int)P, 1.0, G, (int)P, f, 1, 0.0, grad,
                     1);
     } else {
         memset(grad, 0, P * sizeof *grad);
     }
-    if ((rc = noise_add_gaussian(grad, P, d->o.noise_multiplier * C, &d->src)) < 0)
-        return rc;
-    cblas_dscal((int)P, 1.0 / (d->o.sample_rate * (double)d->rows), grad, 1);
-    d->steps++;
-    return MG_OK;
+    return finish(d, grad, count, P, step);
 }
 
 mg_grad_aggregator mg_dpsgd_aggregator(mg_dpsgd *d)
@@ -246,8 +279,15 @@ mg_grad_aggregator mg_dpsgd_aggregator(mg_dpsgd *d)
     return g;
 }
 
-/* Stop once the budget's steps are taken, unless the loop ends there anyway (its last epoch then
- * still closes with its evaluation). */
+mg_grad_clipper mg_dpsgd_clipper(mg_dpsgd *d)
+{
+    mg_grad_clipper c;
+    c.ud = d;
+    c.weigh = weigh;
+    c.finish = finish;
+    return c;
+}
+
 static int budget_after_step(void *ud, mg_estimator *e, const mg_train_state *s)
 {
     const mg_dpsgd *d = ud;
@@ -267,9 +307,9 @@ mg_hook mg_dpsgd_hook(mg_dpsgd *d)
 void mg_dpsgd_attach(mg_dpsgd *d, mg_estimator *e)
 {
     mg_batch_sampler s = mg_dpsgd_sampler(d);
-    mg_grad_aggregator g = mg_dpsgd_aggregator(d);
+    mg_grad_clipper c = mg_dpsgd_clipper(d);
     mg_estimator_set_batch_sampler(e, &s);
-    mg_estimator_set_grad_aggregator(e, &g);
+    mg_estimator_set_grad_clipper(e, &c);
 }
 
 /* ---- what was spent ---- */

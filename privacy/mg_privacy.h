@@ -283,14 +283,18 @@ int mg_dpsgd_create(mg_dpsgd **out, const mg_dpsgd_options *o, size_t rows, size
 void mg_dpsgd_free(mg_dpsgd *d); /* NULL is a no-op */
 
 /*
- * The batch sampler, gradient aggregator and hook that make an estimator's
- * training DP-SGD; mg_dpsgd_attach() installs the first two. `d` must
- * outlive training. The hook (its ud is `d`, nothing to free) stops
- * training cleanly (after_step returns 1) once the allowed steps are taken;
- * past them the aggregator fails with MG_ECONFLICT. Cannot fail.
+ * The batch sampler, gradient clipper and hook that make an estimator's
+ * training DP-SGD; mg_dpsgd_attach() installs the first two. The clipper
+ * takes per-example gradient norms from the core without forming the
+ * per-example gradient matrix (mg_model_weighted_grad); the aggregator does
+ * the same arithmetic on a materialised matrix G (the estimator's general
+ * path; same results up to rounding). `d` must outlive training. The hook (its ud is `d`, nothing
+ * to free) stops training cleanly (after_step returns 1) once the allowed steps are taken; past
+ * them the clipper and aggregator fail with MG_ECONFLICT. Cannot fail.
  */
 mg_batch_sampler mg_dpsgd_sampler(mg_dpsgd *d);
 mg_grad_aggregator mg_dpsgd_aggregator(mg_dpsgd *d);
+mg_grad_clipper mg_dpsgd_clipper(mg_dpsgd *d);
 mg_hook mg_dpsgd_hook(mg_dpsgd *d);
 void mg_dpsgd_attach(mg_dpsgd *d, mg_estimator *e);
 

@@ -5,18 +5,39 @@
 #include <math.h>
 #include <openssl/rand.h>
 
-void noise_source_init(noise_source *s, int secure, uint64_t seed)
+/*
+ * The ziggurat of Doornik (2005), "An improved ziggurat method to generate
+ * normal random samples": 128 layers of equal area V under exp(-x^2 / 2),
+ * the base layer holding the tail beyond R.
+ */
+#define ZIG_R 3.442619855899
+#define ZIG_V 9.91256303526217e-3
+
+static void zig_init(noise_source *s)
+{
+    double f = exp(-0.5 * ZIG_R * ZIG_R);
+    s->zig_x[0] = ZIG_V / f;
+    s->zig_x[1] = ZIG_R;
+    s->zig_x[NOISE_ZIG_LAYERS] = 0;
+    for (int i = 2; i < NOISE_ZIG_LAYERS; i++) {
+        s->zig_x[i] = sqrt(-2 * log(ZIG_V / s->zig_x[i - 1] + f));
+        f = exp(-0.5 * s->zig_x[i] * s->zig_x[i]);
+    }
+    for (int i = 0; i < NOISE_ZIG_LAYERS; i++)
+        s->zig_r[i] = s->zig_x[i + 1] / s->zig_x[i];
+}
+
+void noise_source_init(noise_source *s, int secure, uint64_t seed, uint64_t stream)
 {
     s->secure = secure;
-    s->pos = sizeof s->block / sizeof s->block[0]; /* empty: refill on first draw */
-    s->have_spare = 0;
-    s->spare = 0;
-    mg_rng_seed(&s->rng, secure ? 0 : seed);
+    s->pos = NOISE_BLOCK_WORDS; /* empty: refill on first draw */
+    zig_init(s);
+    mg_rng_seed_stream(&s->rng, secure ? 0 : seed, stream);
 }
 
 int noise_bits(uint64_t *out, noise_source *s)
 {
-    const size_t n = sizeof s->block / sizeof s->block[0];
+    const size_t n = NOISE_BLOCK_WORDS;
     if (!s->secure) {
         *out = mg_rng_next(&s->rng);
         return MG_OK;
@@ -42,47 +63,92 @@ int noise_uniform(double *out, noise_source *s)
     return MG_OK;
 }
 
-/* One standard normal: Marsaglia's polar method, the pair's second value kept for the next call. */
-static int gaussian(double *z, noise_source *s)
+/* The tail beyond R (Marsaglia 1964), on the side `negative` says. */
+static int zig_tail(double *z, noise_source *s, int negative)
 {
-    double u, v, r2;
+    double x, y, u1, u2;
+    int rc;
+    do {
+        if ((rc = noise_uniform(&u1, s)) < 0 || (rc = noise_uniform(&u2, s)) < 0)
+            return rc;
+        x = log(u1) / ZIG_R;
+        y = log(u2);
+    } while (-2 * y < x * x);
+    *z = negative ? x - ZIG_R : ZIG_R - x;
+    return MG_OK;
+}
+
+/* The ziggurat's slow path for word b: a wedge or the tail, with fresh draws on rejection. */
+static int gaussian_slow(double *z, noise_source *s, uint64_t b)
+{
+    double u, x, f0, f1, v;
     int rc;
 
-    if (s->have_spare) {
-        s->have_spare = 0;
-        *z = s->spare;
+    for (;;) {
+        unsigned i = (unsigned)(b & (NOISE_ZIG_LAYERS - 1)); /* low 7 bits: the layer */
+        u = 2 * ((double)(b >> 11) * 0x1.0p-53) - 1;         /* high 53 bits: [-1, 1) */
+        if (fabs(u) < s->zig_r[i]) {
+            *z = u * s->zig_x[i];
+            return MG_OK;
+        }
+        if (i == 0)
+            return zig_tail(z, s, u < 0);
+        x = u * s->zig_x[i];
+        f0 = exp(-0.5 * (s->zig_x[i] * s->zig_x[i] - x * x));
+        f1 = exp(-0.5 * (s->zig_x[i + 1] * s->zig_x[i + 1] - x * x));
+        if ((rc = noise_uniform(&v, s)) < 0)
+            return rc;
+        if (f1 + v * (f0 - f1) < 1.0) {
+            *z = x;
+            return MG_OK;
+        }
+        if ((rc = noise_bits(&b, s)) < 0)
+            return rc;
+    }
+}
+
+/*
+ * One standard normal: the ziggurat's rectangle test inline (98.8% of draws
+ * end there, one 64-bit word each), the rest in gaussian_slow.
+ */
+static inline int gaussian(double *z, noise_source *s)
+{
+    uint64_t b;
+    int rc;
+
+    if (s->secure && s->pos < NOISE_BLOCK_WORDS)
+        b = s->block[s->pos++];
+    else if ((rc = noise_bits(&b, s)) < 0)
+        return rc;
+    unsigned i = (unsigned)(b & (NOISE_ZIG_LAYERS - 1));
+    double u = 2 * ((double)(b >> 11) * 0x1.0p-53) - 1;
+    if (fabs(u) < s->zig_r[i]) {
+        *z = u * s->zig_x[i];
         return MG_OK;
     }
-    do {
-        if ((rc = noise_uniform(&u, s)) < 0 || (rc = noise_uniform(&v, s)) < 0)
-            return rc;
-        u = 2 * u - 1;
-        v = 2 * v - 1;
-        r2 = u * u + v * v;
-    } while (r2 >= 1 || r2 == 0);
-    r2 = sqrt(-2 * log(r2) / r2);
-    *z = u * r2;
-    s->spare = v * r2;
-    s->have_spare = 1;
-    return MG_OK;
+    return gaussian_slow(z, s, b);
 }
 
 int noise_add_gaussian(double *x, size_t n, double std, noise_source *s)
 {
-    int draws = s->secure ? 4 : 1;
-    double z, sum;
+    double z0, z1, z2, z3;
     int rc;
 
     if (std == 0)
         return MG_OK;
-    for (size_t i = 0; i < n; i++) {
-        sum = 0;
-        for (int k = 0; k < draws; k++) {
-            if ((rc = gaussian(&z, s)) < 0)
+    if (!s->secure) {
+        for (size_t i = 0; i < n; i++) {
+            if ((rc = gaussian(&z0, s)) < 0)
                 return rc;
-            sum += z;
+            x[i] += std * z0;
         }
-        x[i] += std * (s->secure ? sum / 2 : sum);
+        return MG_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = gaussian(&z0, s)) < 0 || (rc = gaussian(&z1, s)) < 0 ||
+            (rc = gaussian(&z2, s)) < 0 || (rc = gaussian(&z3, s)) < 0)
+            return rc;
+        x[i] += std * ((z0 + z1 + z2 + z3) / 2);
     }
     return MG_OK;
 }

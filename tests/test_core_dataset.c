@@ -270,8 +270,8 @@ START_TEST(test_dataset_adult)
     ck_assert_uint_eq(mg_dataset_col_missing(ds, (size_t)wc), 1836);
     ck_assert_uint_eq(mg_dataset_col_missing(ds, (size_t)mg_dataset_col_find(ds, "occupation")),
                       1843);
-    ck_assert_uint_eq(
-        mg_dataset_col_missing(ds, (size_t)mg_dataset_col_find(ds, "native-country")), 583);
+    ck_assert_uint_eq(mg_dataset_col_missing(ds, (size_t)mg_dataset_col_find(ds, "native-country")),
+                      583);
     income = mg_dataset_col_find(ds, "income");
     ck_assert_uint_eq(mg_dataset_col_levels(ds, (size_t)income), 2);
     for (size_t r = 0; r < 32561; r++)

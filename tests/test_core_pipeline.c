@@ -13,8 +13,8 @@ static mg_dataset *open_text(const char *text, const char *schema)
     mg_dataset_options o = MG_DATASET_OPTIONS_INIT;
     mg_dataset *ds = NULL;
     o.schema = schema;
-    ck_assert_msg(mg_dataset_open_buffer(&ds, "t.csv", text, strlen(text), &o) == MG_OK,
-                  "open: %s", mg_error_last());
+    ck_assert_msg(mg_dataset_open_buffer(&ds, "t.csv", text, strlen(text), &o) == MG_OK, "open: %s",
+                  mg_error_last());
     return ds;
 }
 
@@ -113,7 +113,7 @@ START_TEST(test_pipeline_unknown_and_missing_category)
     ck_assert_double_eq(raw[7], 1.0);
     ck_assert_uint_eq(mg_pipeline_transform(p, raw, 3, X), 1);
     ck_assert_double_eq(X[1] + X[2], 0.0); /* unknown: all zeros */
-    ck_assert_double_eq(X[5], 1.0);       /* missing: the most frequent, a */
+    ck_assert_double_eq(X[5], 1.0);        /* missing: the most frequent, a */
     ck_assert_double_eq(X[6], 0.0);
     ck_assert_double_eq(X[10], 1.0); /* b */
     mg_pipeline_free(p);
@@ -247,8 +247,8 @@ static mg_pipeline *round_trip(const mg_pipeline *p, char **text_out)
 START_TEST(test_pipeline_json_round_trip)
 {
     /* awkward doubles: means and stds with no short decimal form */
-    mg_dataset *ds = open_text("x,c,y\n0.1,a,1e-300\n0.2,\"b, \"\"q\"\"\",3\n0.7,a,2\n1,?,7\n",
-                               NULL);
+    mg_dataset *ds =
+        open_text("x,c,y\n0.1,a,1e-300\n0.2,\"b, \"\"q\"\"\",3\n0.7,a,2\n1,?,7\n", NULL);
     const char *cols[] = {"y", "c", "x"};
     mg_pipeline *p, *q;
     char *t1, *t2;
@@ -290,7 +290,8 @@ START_TEST(test_pipeline_json_bad_fields)
 {
     expect_json_error("[1]", "m.mgm: field 'pipeline': expected an object");
     expect_json_error("{}", "m.mgm: field 'pipeline.inputs': expected a non-empty array");
-    expect_json_error("{\"inputs\":[]}", "m.mgm: field 'pipeline.inputs': expected a non-empty array");
+    expect_json_error("{\"inputs\":[]}",
+                      "m.mgm: field 'pipeline.inputs': expected a non-empty array");
     expect_json_error("{\"inputs\":[7]}", "m.mgm: field 'pipeline.inputs[0]': expected an object");
     expect_json_error("{\"inputs\":[{\"type\":\"numeric\"}]}",
                       "m.mgm: field 'pipeline.inputs[0].name': expected a non-empty string");
@@ -300,15 +301,18 @@ START_TEST(test_pipeline_json_bad_fields)
     expect_json_error("{\"inputs\":[{\"name\":\"a\",\"type\":\"text\"}]}",
                       "m.mgm: field 'pipeline.inputs[0].type': expected \"numeric\" or "
                       "\"categorical\"");
-    expect_json_error("{\"inputs\":[{\"name\":\"a\",\"type\":\"numeric\",\"mean\":\"0\",\"std\":1}]}",
-                      "m.mgm: field 'pipeline.inputs[0].mean': expected a finite number");
+    expect_json_error(
+        "{\"inputs\":[{\"name\":\"a\",\"type\":\"numeric\",\"mean\":\"0\",\"std\":1}]}",
+        "m.mgm: field 'pipeline.inputs[0].mean': expected a finite number");
     expect_json_error("{\"inputs\":[{\"name\":\"a\",\"type\":\"numeric\",\"mean\":0,\"std\":0}]}",
                       "m.mgm: field 'pipeline.inputs[0].std': expected a positive finite number");
-    expect_json_error("{\"inputs\":[{\"name\":\"a\",\"type\":\"categorical\",\"levels\":[\"x\",\"x\"],"
-                      "\"impute\":\"x\"}]}",
-                      "m.mgm: field 'pipeline.inputs[0].levels[1]': duplicate level");
-    expect_json_error("{\"inputs\":[{\"name\":\"a\",\"type\":\"categorical\",\"levels\":[\"x\",2]}]}",
-                      "m.mgm: field 'pipeline.inputs[0].levels[1]': expected a string");
+    expect_json_error(
+        "{\"inputs\":[{\"name\":\"a\",\"type\":\"categorical\",\"levels\":[\"x\",\"x\"],"
+        "\"impute\":\"x\"}]}",
+        "m.mgm: field 'pipeline.inputs[0].levels[1]': duplicate level");
+    expect_json_error(
+        "{\"inputs\":[{\"name\":\"a\",\"type\":\"categorical\",\"levels\":[\"x\",2]}]}",
+        "m.mgm: field 'pipeline.inputs[0].levels[1]': expected a string");
     expect_json_error("{\"inputs\":[{\"name\":\"a\",\"type\":\"categorical\",\"levels\":[\"x\"],"
                       "\"impute\":\"y\"}]}",
                       "m.mgm: field 'pipeline.inputs[0].impute': expected one of the levels");
@@ -356,10 +360,20 @@ END_TEST
 START_TEST(test_pipeline_adult)
 {
     TU_REQUIRE_SHARED(path, "data/adult/adult_train.csv");
-    const char *cols[] = {"age",          "workclass",     "fnlwgt",         "education",
-                          "education-num", "marital-status", "occupation",     "relationship",
-                          "race",         "sex",           "capital-gain",   "capital-loss",
-                          "hours-per-week", "native-country"};
+    const char *cols[] = {"age",
+                          "workclass",
+                          "fnlwgt",
+                          "education",
+                          "education-num",
+                          "marital-status",
+                          "occupation",
+                          "relationship",
+                          "race",
+                          "sex",
+                          "capital-gain",
+                          "capital-loss",
+                          "hours-per-week",
+                          "native-country"};
     mg_dataset *ds;
     mg_pipeline *p;
 

@@ -296,6 +296,47 @@ START_TEST(test_dpsgd_train_accounts_steps)
 END_TEST
 
 /*
+ * The clipper (norms from the core, no per-example matrix) and the
+ * aggregator (the same arithmetic on G) are the same DP-SGD: with the same
+ * seed, the same batches and noise give the same model up to rounding.
+ */
+START_TEST(test_dpsgd_clipper_equals_aggregator)
+{
+    mg_dpsgd_options o = MG_DPSGD_OPTIONS_INIT;
+    mg_input in = {XS, YS, NS};
+    mg_estimator *e[2];
+    mg_dpsgd *d[2];
+
+    o.sample_rate = 0.05;
+    o.max_grad_norm = 0.3;
+    o.noise_multiplier = 0.8;
+    o.delta = 1e-5;
+    o.insecure = 1;
+    o.insecure_seed = 77;
+    for (int k = 0; k < 2; k++) {
+        e[k] = small_estimator(MG_MODEL_MLP);
+        ck_assert_int_eq(mg_dpsgd_create(&d[k], &o, NS, 3, NULL), MG_OK);
+        if (k == 0) {
+            mg_dpsgd_attach(d[0], e[0]);
+        } else {
+            mg_batch_sampler s = mg_dpsgd_sampler(d[1]);
+            mg_grad_aggregator g = mg_dpsgd_aggregator(d[1]);
+            mg_estimator_set_batch_sampler(e[1], &s);
+            mg_estimator_set_grad_aggregator(e[1], &g);
+        }
+        ck_assert_int_eq(mg_estimator_train(e[k], &in, NULL, NULL, 0, 0), MG_OK);
+    }
+    const mg_model *a = mg_estimator_model(e[0]), *b = mg_estimator_model(e[1]);
+    for (size_t i = 0; i < mg_model_params(a); i++)
+        ck_assert_double_eq_tol(mg_model_param_data(a)[i], mg_model_param_data(b)[i], 1e-9);
+    for (int k = 0; k < 2; k++) {
+        mg_dpsgd_free(d[k]);
+        mg_estimator_free(e[k]);
+    }
+}
+END_TEST
+
+/*
  * --max-epsilon: a budget the plan exceeds stops training at the last step
  * that fits (and the aggregator refuses one more); a budget one step
  * exceeds refuses the run. A prior spend counts against the budget.
@@ -652,6 +693,7 @@ Suite *dpsgd_suite(void)
     tcase_add_test(unit, test_dpsgd_noise_scale);
     tcase_add_test(unit, test_dpsgd_poisson_batches);
     tcase_add_test(unit, test_dpsgd_train_accounts_steps);
+    tcase_add_test(unit, test_dpsgd_clipper_equals_aggregator);
     tcase_add_test(unit, test_dpsgd_max_epsilon);
     tcase_add_test(unit, test_dpsgd_target_epsilon_and_bad_options);
     tcase_add_test(unit, test_dpsgd_cli_train_records);

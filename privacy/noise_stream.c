@@ -1,0 +1,129 @@
+/* noise_stream.c - DP-SGD's noise drawn on a worker thread, one vector ahead of the step. */
+#include "noise.h"
+#include "mg_error.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Below this many Gaussians per vector the hand-over between threads costs
+ * more than the drawing: such streams draw in the caller's thread.
+ */
+#define THREAD_MIN_DRAWS 32768
+
+struct noise_stream {
+    noise_source src;
+    int threaded;
+    size_t n;
+    double std;
+    double *next; /* the vector being made or ready */
+    int ready, stop, rc;
+    char msg[256]; /* the worker's error message (its error slot is its own) */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+};
+
+static void *worker(void *arg)
+{
+    noise_stream *st = arg;
+
+    pthread_mutex_lock(&st->lock);
+    while (!st->stop) {
+        if (st->ready) {
+            pthread_cond_wait(&st->changed, &st->lock);
+            continue;
+        }
+        pthread_mutex_unlock(&st->lock);
+        memset(st->next, 0, st->n * sizeof *st->next);
+        int rc = noise_add_gaussian(st->next, st->n, st->std, &st->src);
+        pthread_mutex_lock(&st->lock);
+        if (rc < 0) {
+            st->rc = rc;
+            snprintf(st->msg, sizeof st->msg, "%s", mg_error_last());
+        }
+        st->ready = 1;
+        pthread_cond_broadcast(&st->changed);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return NULL;
+}
+
+int noise_stream_start(noise_stream **out, int secure, uint64_t seed, uint64_t stream, size_t n,
+                       double std)
+{
+    noise_stream *st = calloc(1, sizeof *st);
+
+    *out = NULL;
+    if (!st || !(st->next = malloc((n ? n : 1) * sizeof *st->next))) {
+        free(st);
+        return mg_error_set(MG_ENOMEM, "DP-SGD: out of memory for %zu noise values", n);
+    }
+    noise_source_init(&st->src, secure, seed, stream);
+    st->n = n;
+    st->std = std;
+    if (n * (secure ? 4 : 1) < THREAD_MIN_DRAWS) {
+        *out = st;
+        return MG_OK;
+    }
+    st->threaded = 1;
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->changed, NULL);
+    if (pthread_create(&st->thread, NULL, worker, st) != 0) {
+        pthread_cond_destroy(&st->changed);
+        pthread_mutex_destroy(&st->lock);
+        free(st->next);
+        free(st);
+        return mg_error_set(MG_ERROR, "DP-SGD: could not start the noise thread");
+    }
+    *out = st;
+    return MG_OK;
+}
+
+int noise_stream_add(noise_stream *st, double *x)
+{
+    int rc;
+
+    if (!st->threaded)
+        return noise_add_gaussian(x, st->n, st->std, &st->src);
+    pthread_mutex_lock(&st->lock);
+    while (!st->ready)
+        pthread_cond_wait(&st->changed, &st->lock);
+    if ((rc = st->rc) < 0) {
+        pthread_mutex_unlock(&st->lock);
+        return mg_error_set(rc, "%s", st->msg);
+    }
+    for (size_t i = 0; i < st->n; i++)
+        x[i] += st->next[i];
+    st->ready = 0;
+    pthread_cond_broadcast(&st->changed);
+    pthread_mutex_unlock(&st->lock);
+    return MG_OK;
+}
+
+size_t noise_stream_length(const noise_stream *st)
+{
+    return st->n;
+}
+
+void noise_stream_stop(noise_stream *st)
+{
+    if (!st)
+        return;
+    if (!st->threaded) {
+        free(st->next);
+        free(st);
+        return;
+    }
+    pthread_mutex_lock(&st->lock);
+    st->stop = 1;
+    pthread_cond_broadcast(&st->changed);
+    pthread_mutex_unlock(&st->lock);
+    pthread_join(st->thread, NULL);
+    pthread_cond_destroy(&st->changed);
+    pthread_mutex_destroy(&st->lock);
+    free(st->next);
+    free(st);
+}
