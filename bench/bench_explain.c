@@ -248,12 +248,16 @@ static double peer_sec_per_row(const char *tool, long nsamples)
  */
 static double run_peer(const mg_model *m, const char *data)
 {
-    char src[] = __FILE__, cmd[4096], model[] = "/tmp/bench_explain_XXXXXX";
+    char src[] = __FILE__, cmd[4096], model[1024];
+    const char *tmp = getenv("TMPDIR");
     json_error_t jerr;
     json_t *doc = NULL;
     double v = NAN;
     FILE *p;
-    int fd = mkstemp(model);
+    int fd;
+
+    snprintf(model, sizeof model, "%s/bench_explain_XXXXXX", tmp ? tmp : P_tmpdir);
+    fd = mkstemp(model);
 
     if (fd < 0 || (close(fd), mg_model_save(m, model)) < 0) {
         fprintf(stderr, "bench_explain: peer skipped: cannot save the model\n");

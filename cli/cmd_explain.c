@@ -67,23 +67,29 @@ static int pick_output(explain_cli *c, size_t *output)
 {
     const char *cls = cli_get(&c->a, "class");
     size_t k = mg_model_classes(c->model), outs = mg_model_outputs(c->model);
+    char names[512] = "";
+    int rc;
 
     *output = 0;
-    if (!cls) {
-        if (outs == 1)
-            return MG_OK;
-        return mg_error_set(MG_EINVAL, "--class: this %s model has %zu classes; name the one to "
-                                       "explain", mg_model_type_name(mg_model_kind(c->model)), k);
-    }
-    for (size_t i = 0; i < k; i++)
-        if (strcmp(mg_model_class_name(c->model, i), cls) == 0) {
-            if (outs == 1 && i != 1)
-                break; /* a binary model outputs the positive class only */
-            *output = outs == 1 ? 0 : i;
+    for (size_t i = 0; i < k; i++) {
+        if (cls && strcmp(mg_model_class_name(c->model, i), cls) == 0 && (outs > 1 || i == 1)) {
+            *output = outs == 1 ? 0 : i; /* a binary model outputs its positive class only */
             return MG_OK;
         }
-    return mg_error_set(MG_EINVAL, "--class '%s': not a class this model explains%s", cls,
-                        outs == 1 ? " (a binary model explains its positive class)" : "");
+        if (outs > 1 || i == 1)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "",
+                     mg_model_class_name(c->model, i));
+    }
+    if (!cls && outs == 1)
+        return MG_OK;
+    if (!cls)
+        rc = mg_error_set(MG_EINVAL, "--class: this %s model has %zu classes; name the one to "
+                                     "explain (%s)", mg_model_type_name(mg_model_kind(c->model)),
+                          k, names);
+    else
+        rc = mg_error_set(MG_EINVAL, "--class '%s': not a class this model explains (%s)", cls,
+                          *names ? names : "it has no classes");
+    return rc;
 }
 
 static int parse_flags(explain_cli *c)

@@ -315,13 +315,12 @@ static int push_curve(double **curve, size_t n, double v)
     return MG_OK;
 }
 
-/* Close an epoch: record the train loss, evaluate, run the hooks' after_eval. */
-static int end_epoch(mg_estimator *e, const mg_input *eval, const mg_hook *hooks, size_t nhooks,
-                     mg_train_state *s)
+/* Evaluate on `eval` (when given) and run the hooks' after_eval; 1 when one asks to stop. */
+static int evaluate_hooks(mg_estimator *e, const mg_input *eval, const mg_hook *hooks,
+                          size_t nhooks, mg_train_state *s)
 {
     int rc, stop = 0;
 
-    e->train_loss_last = e->epoch_rows ? e->epoch_loss_sum / (double)e->epoch_rows : NAN;
     if (eval && eval->n) {
         mg_metrics_free(&e->last_eval);
         if ((rc = mg_estimator_evaluate(&e->last_eval, e, eval)) < 0)
@@ -329,18 +328,6 @@ static int end_epoch(mg_estimator *e, const mg_input *eval, const mg_hook *hooks
         e->have_eval = 1;
         e->eval_loss_last = e->last_eval.loss;
     }
-    if ((rc = push_curve(&e->train_curve, e->ncurve, e->train_loss_last)) < 0 ||
-        (rc = push_curve(&e->eval_curve, e->ncurve, e->eval_loss_last)) < 0)
-        return rc;
-    e->ncurve++;
-    e->epoch++;
-    e->epoch_step = 0;
-    e->epoch_loss_sum = 0;
-    e->epoch_rows = 0;
-    e->epoch_start = e->order;
-    e->perm_ok = 0;
-    s->epoch = e->epoch;
-    s->train_loss = e->train_loss_last;
     s->eval_loss = e->eval_loss_last;
     s->eval = e->have_eval ? &e->last_eval : NULL;
     for (size_t h = 0; h < nhooks; h++) {
@@ -350,6 +337,30 @@ static int end_epoch(mg_estimator *e, const mg_input *eval, const mg_hook *hooks
             return rc;
         stop |= rc > 0;
     }
+    return stop;
+}
+
+/* Close an epoch: record the train loss, evaluate, record the eval loss. */
+static int end_epoch(mg_estimator *e, const mg_input *eval, const mg_hook *hooks, size_t nhooks,
+                     mg_train_state *s)
+{
+    int rc, stop;
+
+    e->train_loss_last = e->epoch_rows ? e->epoch_loss_sum / (double)e->epoch_rows : NAN;
+    e->epoch++;
+    e->epoch_step = 0;
+    e->epoch_loss_sum = 0;
+    e->epoch_rows = 0;
+    e->epoch_start = e->order;
+    e->perm_ok = 0;
+    s->epoch = e->epoch;
+    s->train_loss = e->train_loss_last;
+    if ((stop = evaluate_hooks(e, eval, hooks, nhooks, s)) < 0)
+        return stop;
+    if ((rc = push_curve(&e->train_curve, e->ncurve, e->train_loss_last)) < 0 ||
+        (rc = push_curve(&e->eval_curve, e->ncurve, e->eval_loss_last)) < 0)
+        return rc;
+    e->ncurve++;
     return stop;
 }
 
@@ -400,8 +411,11 @@ static int train_loop(mg_estimator *e, const mg_input *train, const mg_input *ev
         s->lr = e->lr_last;
         if ((rc = run_after_step(e, hooks, nhooks, s)) != 0)
             return rc;
-        if (e->epoch_step >= e->sampler.steps_per_epoch &&
-            (rc = end_epoch(e, eval, hooks, nhooks, s)) != 0)
+        if (e->epoch_step >= e->sampler.steps_per_epoch)
+            rc = end_epoch(e, eval, hooks, nhooks, s);
+        else if (e->config.eval_every && e->step % e->config.eval_every == 0)
+            rc = evaluate_hooks(e, eval, hooks, nhooks, s);
+        if (rc != 0)
             return rc;
     }
     return MG_OK;

@@ -72,6 +72,7 @@ typedef struct watch {
     double best;
     size_t since; /* evaluations since the best */
     size_t patience;
+    size_t best_step, patience_steps; /* mg_hook_early_stopping_steps */
     char *path; /* best exporter */
 } watch;
 
@@ -106,6 +107,7 @@ static int watch_update(watch *w, const mg_train_state *s)
     if (isnan(w->best) || (w->higher ? v > w->best : v < w->best)) {
         w->best = v;
         w->since = 0;
+        w->best_step = s->step;
         return 1;
     }
     w->since++;
@@ -151,6 +153,33 @@ int mg_hook_early_stopping(mg_hook *out, const char *metric, size_t patience)
         return rc;
     w->patience = patience;
     out->after_eval = early_eval;
+    return MG_OK;
+}
+
+static int early_steps_eval(void *ud, mg_estimator *e, const mg_train_state *s)
+{
+    watch *w = ud;
+    (void)e;
+    watch_update(w, s);
+    if (!isnan(w->best) && s->step - w->best_step >= w->patience_steps) {
+        mg_log_info("early stopping at step %zu: %s has not improved on %.6g since step %zu",
+                    s->step, w->metric, w->best, w->best_step);
+        return 1;
+    }
+    return MG_OK;
+}
+
+int mg_hook_early_stopping_steps(mg_hook *out, const char *metric, size_t steps)
+{
+    watch *w;
+    int rc;
+
+    if (steps == 0)
+        return mg_error_set(MG_EINVAL, "early stopping: steps must be at least 1");
+    if ((rc = watch_new(out, &w, metric)) < 0)
+        return rc;
+    w->patience_steps = steps;
+    out->after_eval = early_steps_eval;
     return MG_OK;
 }
 

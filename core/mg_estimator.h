@@ -18,6 +18,7 @@
  *                                                  summed path, never forming B x P)
  *     grad += l2 * weights;  optimizer step;  hooks.after_step()
  *     at each epoch end: record the epoch's train loss, evaluate, hooks.after_eval()
+ *     (and every run_config.eval_every steps: evaluate, hooks.after_eval())
  *
  * until max_steps or the configured epochs, a hook asking to stop, or the
  * progress callback raising its cancel flag. Same data, options, seed and
@@ -46,9 +47,10 @@ typedef struct mg_run_config {
     size_t checkpoint_every; /* steps between checkpoints (0: at the end of train only) */
     size_t keep_checkpoints; /* newest K kept, older ones deleted (0 = keep all) */
     uint64_t seed;           /* initialisation and batch order */
+    size_t eval_every;       /* also evaluate every N steps (0: at epoch ends only) */
 } mg_run_config;
 
-#define MG_RUN_CONFIG_INIT {NULL, 0, 3, 1}
+#define MG_RUN_CONFIG_INIT {NULL, 0, 3, 1, 0}
 
 /* What to train with. */
 typedef struct mg_train_options {
@@ -141,6 +143,13 @@ int mg_hook_logging(mg_hook *out, size_t every);
  */
 int mg_hook_early_stopping(mg_hook *out, const char *metric, size_t patience);
 
+/*
+ * TensorFlow's stop_if_no_decrease_hook: stop when `metric` has not
+ * improved for `steps` global steps, judged at each evaluation (epoch ends,
+ * and every config->eval_every steps). Errors: MG_EINVAL, MG_ENOMEM.
+ */
+int mg_hook_early_stopping_steps(mg_hook *out, const char *metric, size_t steps);
+
 /* Save "ckpt-<step>.mgm" into `dir` every `every` steps, keeping the newest `keep`. */
 int mg_hook_checkpoint_saver(mg_hook *out, const char *dir, size_t every, size_t keep);
 
@@ -171,7 +180,8 @@ void mg_estimator_set_grad_aggregator(mg_estimator *e, const mg_grad_aggregator 
 void mg_estimator_set_grad_clipper(mg_estimator *e, const mg_grad_clipper *c);
 
 /*
- * Train on `train`, evaluating on `eval` (may be NULL) at each epoch end.
+ * Train on `train`, evaluating on `eval` (may be NULL) at each epoch end
+ * (and every config->eval_every steps; only epoch ends add to the curves).
  * Runs until the global step reaches max_steps (> 0), or else until
  * opts->epochs epochs are done; calling train() again continues. Hooks run in
  * order. Errors: MG_EINVAL (no rows, a bad target), MG_ECANCELED (progress

@@ -19,6 +19,11 @@ typedef struct kp {
     double *c;       /* k x in centres in the same space */
     size_t *assign;  /* n */
     size_t *size;    /* k */
+    double *sum;     /* k x in: numeric sums of the members */
+    /* categorical columns: distinct values vals[voff[j] .. + nv[j]), row i's at vidx */
+    double *vals;
+    size_t *voff, *nv, *vidx, ncount;
+    size_t *count;   /* k x ncount: members per value */
 } kp;
 
 /* Squared numeric distance plus one per categorical mismatch (Huang 1998, gamma = 1). */
@@ -96,6 +101,19 @@ static void seed_centres(kp *s, mg_rng *rng, double *d2)
     }
 }
 
+/* dist(), giving up (returning bound) once the partial sum reaches `bound`. */
+static double dist_below(const kp *s, const double *a, const double *b, double bound)
+{
+    double d = 0;
+    for (size_t j = 0; j < s->in && d < bound; j++) {
+        if (s->m->types[j] == MG_COL_CATEGORICAL)
+            d += raw_same(a[j], b[j]) ? 0.0 : 1.0;
+        else
+            d += (a[j] - b[j]) * (a[j] - b[j]);
+    }
+    return d < bound ? d : bound;
+}
+
 /* Assign every row to its nearest centre; returns how many rows moved. */
 static size_t assign_rows(kp *s)
 {
@@ -104,7 +122,7 @@ static size_t assign_rows(kp *s)
         double best = DBL_MAX;
         size_t arg = 0;
         for (size_t c = 0; c < s->k; c++) {
-            double d = dist(s, s->y + i * s->in, s->c + c * s->in);
+            double d = dist_below(s, s->y + i * s->in, s->c + c * s->in, best);
             if (d < best) {
                 best = d;
                 arg = c;
@@ -125,40 +143,87 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Numeric centres are member means; categorical centres the most frequent member value. */
-static void update_centres(kp *s, double *scratch)
+/*
+ * Numeric centres are member means; categorical centres the most frequent
+ * member value (ties to the smaller value). One pass over the rows.
+ */
+static void update_centres(kp *s)
 {
     memset(s->size, 0, s->k * sizeof(size_t));
-    for (size_t i = 0; i < s->n; i++)
-        s->size[s->assign[i]]++;
+    memset(s->sum, 0, s->k * s->in * sizeof(double));
+    memset(s->count, 0, s->k * s->ncount * sizeof(size_t));
+    for (size_t i = 0; i < s->n; i++) {
+        size_t c = s->assign[i];
+        s->size[c]++;
+        for (size_t j = 0; j < s->in; j++) {
+            if (s->m->types[j] == MG_COL_CATEGORICAL)
+                s->count[c * s->ncount + s->voff[j] + s->vidx[i * s->in + j]]++;
+            else
+                s->sum[c * s->in + j] += s->y[i * s->in + j];
+        }
+    }
     for (size_t c = 0; c < s->k; c++) {
         if (s->size[c] == 0)
             continue; /* keeps its old centre; dropped at the end if still empty */
         for (size_t j = 0; j < s->in; j++) {
-            size_t cnt = 0, best_run = 0;
-            for (size_t i = 0; i < s->n; i++)
-                if (s->assign[i] == c)
-                    scratch[cnt++] = s->y[i * s->in + j];
+            const size_t *cnt = s->count + c * s->ncount + s->voff[j];
+            size_t best = 0;
             if (s->m->types[j] != MG_COL_CATEGORICAL) {
-                double sum = 0;
-                for (size_t i = 0; i < cnt; i++)
-                    sum += scratch[i];
-                s->c[c * s->in + j] = sum / (double)cnt;
+                s->c[c * s->in + j] = s->sum[c * s->in + j] / (double)s->size[c];
                 continue;
             }
-            qsort(scratch, cnt, sizeof(double), cmp_double);
-            for (size_t i = 0; i < cnt;) {
-                size_t e = i;
-                while (e < cnt && raw_same(scratch[e], scratch[i]))
-                    e++;
-                if (e - i > best_run) {
-                    best_run = e - i;
-                    s->c[c * s->in + j] = scratch[i];
-                }
-                i = e;
-            }
+            for (size_t v = 1; v < s->nv[j]; v++)
+                if (cnt[v] > cnt[best])
+                    best = v;
+            s->c[c * s->in + j] = s->vals[s->voff[j] + best];
         }
     }
+}
+
+/*
+ * The distinct values of each categorical column (sorted, NaN last) and each
+ * row's index among them, so that modes are counted, not sorted.
+ */
+static int index_values(kp *s, double *scratch)
+{
+    size_t total = 0, ncat = 0;
+
+    for (size_t j = 0; j < s->in; j++)
+        ncat += s->m->types[j] == MG_COL_CATEGORICAL;
+    if (!(s->vals = malloc((s->n * ncat + 1) * sizeof(double))))
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    for (size_t j = 0; j < s->in; j++) {
+        size_t cnt = 0;
+        s->voff[j] = total;
+        s->nv[j] = 0;
+        if (s->m->types[j] != MG_COL_CATEGORICAL)
+            continue;
+        for (size_t i = 0; i < s->n; i++)
+            scratch[i] = s->y[i * s->in + j];
+        qsort(scratch, s->n, sizeof(double), cmp_double);
+        for (size_t i = 0; i < s->n; i++)
+            if (i == 0 || !raw_same(scratch[i], scratch[i - 1]))
+                scratch[cnt++] = scratch[i];
+        memcpy(s->vals + total, scratch, cnt * sizeof(double));
+        s->nv[j] = cnt;
+        total += cnt;
+        for (size_t i = 0; i < s->n; i++) {
+            size_t lo = 0, hi = cnt - 1;
+            double v = s->y[i * s->in + j];
+            while (lo < hi) { /* first distinct value not below v */
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp_double(&s->vals[s->voff[j] + mid], &v) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            s->vidx[i * s->in + j] = lo;
+        }
+    }
+    s->ncount = total;
+    if (!(s->count = malloc((s->k * total + 1) * sizeof(size_t))))
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    return MG_OK;
 }
 
 /* The value of sorted[0..n) nearest to v (shap.kmeans rounds centres to data values). */
@@ -242,20 +307,28 @@ int mg_explain_background_kmeans(mg_explain_background **out, const mg_explain_m
     s.c = malloc(k * s.in * sizeof(double));
     s.assign = malloc(n * sizeof(size_t));
     s.size = calloc(k, sizeof(size_t));
+    s.sum = malloc(k * s.in * sizeof(double));
+    s.voff = malloc(s.in * sizeof(size_t));
+    s.nv = malloc(s.in * sizeof(size_t));
+    s.vidx = malloc(n * s.in * sizeof(size_t));
     scratch = malloc(n * sizeof(double));
-    if (!s.y || !s.mean || !s.sd || !s.c || !s.assign || !s.size || !scratch) {
+    if (!s.y || !s.mean || !s.sd || !s.c || !s.assign || !s.size || !s.sum || !s.voff || !s.nv ||
+        !s.vidx || !scratch) {
         rc = mg_error_set(MG_ENOMEM, "out of memory");
         goto done;
     }
     standardise(&s, raw);
+    if ((rc = index_values(&s, scratch)) < 0)
+        goto done;
     mg_rng_seed(&rng, seed);
     seed_centres(&s, &rng, scratch);
     for (size_t i = 0; i < n; i++)
         s.assign[i] = (size_t)-1;
     for (int it = 0; it < KMEANS_MAX_ITER; it++) {
-        if (assign_rows(&s) == 0 && it > 0)
+        size_t moved = assign_rows(&s);
+        if (it > 0 && moved <= n / 1000) /* Lloyd has settled: under 0.1% of rows move */
             break;
-        update_centres(&s, scratch);
+        update_centres(&s);
     }
     rc = summarise(out, &s, raw, scratch);
 done:
@@ -265,6 +338,12 @@ done:
     free(s.c);
     free(s.assign);
     free(s.size);
+    free(s.sum);
+    free(s.vals);
+    free(s.voff);
+    free(s.nv);
+    free(s.vidx);
+    free(s.count);
     free(scratch);
     return rc;
 }

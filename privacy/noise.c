@@ -7,11 +7,12 @@
 
 /*
  * The ziggurat of Doornik (2005), "An improved ziggurat method to generate
- * normal random samples": 128 layers of equal area V under exp(-x^2 / 2),
- * the base layer holding the tail beyond R.
+ * normal random samples": 256 layers of equal area V under exp(-x^2 / 2),
+ * the base layer holding the tail beyond R (Marsaglia & Tsang's constants
+ * for 256 layers).
  */
-#define ZIG_R 3.442619855899
-#define ZIG_V 9.91256303526217e-3
+#define ZIG_R 3.6541528853610088
+#define ZIG_V 0.00492867323399
 
 static void zig_init(noise_source *s)
 {
@@ -85,7 +86,7 @@ static int gaussian_slow(double *z, noise_source *s, uint64_t b)
     int rc;
 
     for (;;) {
-        unsigned i = (unsigned)(b & (NOISE_ZIG_LAYERS - 1)); /* low 7 bits: the layer */
+        unsigned i = (unsigned)(b & (NOISE_ZIG_LAYERS - 1)); /* low 8 bits: the layer */
         u = 2 * ((double)(b >> 11) * 0x1.0p-53) - 1;         /* high 53 bits: [-1, 1) */
         if (fabs(u) < s->zig_r[i]) {
             *z = u * s->zig_x[i];

@@ -8,7 +8,7 @@
 #include "mg_rng.h"
 
 /* Layers of the ziggurat; 64-bit words per block of CSPRNG output (64 KiB). */
-#define NOISE_ZIG_LAYERS 128
+#define NOISE_ZIG_LAYERS 256
 #define NOISE_BLOCK_WORDS 8192
 
 /*

@@ -151,6 +151,41 @@ START_TEST(test_core_estimator_early_stopping)
 }
 END_TEST
 
+/* The same unlearnable eval set, judged every 5 steps: the flipped loss is best at the first
+ * evaluation (step 5) and only grows, so 10 steps later (step 15) the hook stops. */
+START_TEST(test_core_estimator_early_stopping_steps)
+{
+    mg_model_spec sp = MG_MODEL_SPEC_INIT;
+    mg_train_options to = MG_TRAIN_OPTIONS_INIT;
+    mg_run_config rc = MG_RUN_CONFIG_INIT;
+    double flipped[100];
+    mg_input ev = {X + 300 * WIDTH, flipped, 100};
+    mg_estimator *e;
+    mg_model *m;
+    mg_hook h;
+    size_t n;
+
+    make_data();
+    for (int i = 0; i < 100; i++)
+        flipped[i] = 1 - Y[300 + i];
+    sp.type = MG_MODEL_LOGISTIC;
+    sp.inputs = WIDTH;
+    sp.classes = 2;
+    ck_assert_int_eq(mg_model_create(&m, &sp, NULL), MG_OK);
+    to.batch_size = 32;
+    rc.eval_every = 5;
+    ck_assert_int_eq(mg_estimator_create(&e, m, &rc, &to), MG_OK);
+    ck_assert_int_eq(mg_hook_early_stopping_steps(&h, "loss", 10), MG_OK);
+    ck_assert_int_eq(mg_estimator_train(e, &train_in, &ev, &h, 1, 1000), MG_OK);
+    ck_assert_uint_eq(mg_estimator_global_step(e), 15);
+    /* Only the epoch end (step 10) is on the curve. */
+    mg_estimator_eval_loss(e, &n);
+    ck_assert_uint_eq(n, 1);
+    mg_hook_free(&h);
+    mg_estimator_free(e);
+}
+END_TEST
+
 static size_t count_files(const char *dir, const char *prefix)
 {
     DIR *d = opendir(dir);
@@ -339,6 +374,7 @@ Suite *core_estimator_suite(void)
     tcase_add_test(tc, test_core_estimator_deterministic);
     tcase_add_test(tc, test_core_estimator_progress_cancel);
     tcase_add_test(tc, test_core_estimator_early_stopping);
+    tcase_add_test(tc, test_core_estimator_early_stopping_steps);
     tcase_add_test(tc, test_core_estimator_checkpoint_resume);
     tcase_add_test(tc, test_core_estimator_custom_sampler_aggregator);
     tcase_add_test(tc, test_core_estimator_variable_batches);

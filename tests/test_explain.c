@@ -1307,6 +1307,7 @@ START_TEST(test_explain_cli_bad_input)
         {"--method kernel-shap --nsamples 5", "--nsamples 5: Kernel SHAP needs at least"},
         {"--method shapley", "--method: unknown explain method 'shapley'"},
         {"--method lime --link logit", "--link applies to kernel-shap and exact only"},
+        {"--method exact --class other", "--class 'other': not a class this model explains (yes)"},
     };
 
     credit_fixture(&csv, &lr, &mlp);

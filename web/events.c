@@ -172,7 +172,7 @@ static void sub_free(void *ud)
     free(s);
 }
 
-int web_events_subscribe(web_reply *rep, web_events *ev, web_request *req, uint64_t last_id,
+int web_events_subscribe(web_reply *rep, web_events *ev, web_request *req, int64_t after,
                          const char *types)
 {
     web_sub *s;
@@ -199,7 +199,7 @@ int web_events_subscribe(web_reply *rep, web_events *ev, web_request *req, uint6
     s->conn = req->conn;
     s->last = time(NULL);
     pthread_mutex_lock(&ev->lock);
-    s->cursor = last_id ? last_id + 1 : ev->next_id;
+    s->cursor = after >= 0 ? (uint64_t)after + 1 : ev->next_id;
     if (s->cursor > ev->next_id)
         s->cursor = ev->next_id;
     s->next = ev->subs;

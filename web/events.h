@@ -38,12 +38,13 @@ int web_events_create(web_events **out, const web_events_options *opt);
 void web_events_publish(web_events *ev, const char *type, const json_t *data);
 
 /*
- * Fill `rep` with an SSE stream for the connection of `req`, starting after
- * event `last_id` (the Last-Event-ID header; 0 = only new events) and
- * keeping only `types` (comma separated; NULL = all).
+ * Fill `rep` with an SSE stream for the connection of `req`, replaying the
+ * recent events after id `after` (Last-Event-ID, or ?after=; 0 replays all
+ * that are kept; -1 = only new events) and keeping only `types` (comma
+ * separated; NULL = all).
  * Errors: MG_EPARSE (an unknown type, named), MG_ENOMEM.
  */
-int web_events_subscribe(web_reply *rep, web_events *ev, web_request *req, uint64_t last_id,
+int web_events_subscribe(web_reply *rep, web_events *ev, web_request *req, int64_t after,
                          const char *types);
 
 /* End every stream (shutdown). */

@@ -12,14 +12,15 @@ int web_get_events(web_reply *rep, web_request *req)
 {
     const char *last = MHD_lookup_connection_value((struct MHD_Connection *)req->conn,
                                                    MHD_HEADER_KIND, "Last-Event-ID");
-    uint64_t last_id = 0;
+    uint64_t after = 0;
     int rc;
 
     if (last)
-        last_id = strtoull(last, NULL, 10);
-    else if ((rc = web_query_u64(req, "after", 0, &last_id)) < 0)
+        after = strtoull(last, NULL, 10);
+    else if ((rc = web_query_u64(req, "after", 0, &after)) < 0)
         return rc;
-    return web_events_subscribe(rep, req->srv->app->events, req, last_id,
+    return web_events_subscribe(rep, req->srv->app->events, req,
+                                last || web_query_get(req, "after") ? (int64_t)after : -1,
                                 web_query_get(req, "types"));
 }
 
