@@ -231,8 +231,8 @@ static double peer_sec_per_row(const char *tool, long nsamples)
         json_t *ns = json_object_get(e, "nsamples"), *l1 = json_object_get(e, "l1_reg");
         if (strcmp(json_string_value(json_object_get(e, "tool")), tool) != 0)
             continue;
-        if (nsamples && (!json_is_integer(ns) || json_integer_value(ns) != nsamples ||
-                         !json_is_false(l1)))
+        if (nsamples &&
+            (!json_is_integer(ns) || json_integer_value(ns) != nsamples || !json_is_false(l1)))
             continue;
         v = json_number_value(json_object_get(e, "sec_per_row"));
         break;
@@ -345,8 +345,8 @@ int main(int argc, char **argv)
     printf("%-46s %14.1f %14.1f %8.2f\n", "  evaluations per row (distinct / nominal)",
            (double)ks->evaluations / (double)nrows, (double)ks->nominal_evaluations / (double)nrows,
            (double)ks->evaluations / (double)ks->nominal_evaluations);
-    printf("%-46s %14.1f %14.1f %8.2f\n", "Kernel SHAP rows/s, shap's big_case (logistic)",
-           big, 1.0 / shap, big * shap);
+    printf("%-46s %14.1f %14.1f %8.2f\n", "Kernel SHAP rows/s, shap's big_case (logistic)", big,
+           1.0 / shap, big * shap);
     printf("%-46s %14.1f %14.1f %8.2f\n", "LIME rows/s (5000 samples) vs lime", (double)nrows / tl,
            1.0 / lime, (double)nrows / tl * lime);
     printf("%-46s %14.3g %14.3g %8.2f\n", "LIME model evaluations/s vs limit",

@@ -77,15 +77,16 @@ static int pick_output(explain_cli *c, size_t *output)
             return MG_OK;
         }
         if (outs > 1 || i == 1)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "",
-                     mg_model_class_name(c->model, i));
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     *names ? ", " : "", mg_model_class_name(c->model, i));
     }
     if (!cls && outs == 1)
         return MG_OK;
     if (!cls)
-        rc = mg_error_set(MG_EINVAL, "--class: this %s model has %zu classes; name the one to "
-                                     "explain (%s)", mg_model_type_name(mg_model_kind(c->model)),
-                          k, names);
+        rc = mg_error_set(MG_EINVAL,
+                          "--class: this %s model has %zu classes; name the one to "
+                          "explain (%s)",
+                          mg_model_type_name(mg_model_kind(c->model)), k, names);
     else
         rc = mg_error_set(MG_EINVAL, "--class '%s': not a class this model explains (%s)", cls,
                           *names ? names : "it has no classes");
@@ -146,22 +147,25 @@ static int load_inputs(explain_cli *c)
         return rc;
     if (!(c->raw = malloc((c->nrows ? c->nrows : 1) * c->inputs * sizeof(double))))
         return mg_error_set(MG_ENOMEM, "out of memory");
-    if ((rc = mg_pipeline_raw_from_dataset(c->raw, NULL, mg_model_pipeline(c->model), c->ds,
-                                           NULL, c->nrows)) < 0) {
+    if ((rc = mg_pipeline_raw_from_dataset(c->raw, NULL, mg_model_pipeline(c->model), c->ds, NULL,
+                                           c->nrows)) < 0) {
         snprintf(msg, sizeof msg, "%s", mg_error_last());
         return mg_error_set(rc, "%s: the model %s needs it", msg, c->model_path);
     }
     if (c->method == MG_EXPLAIN_KERNEL_SHAP && c->o.nsamples < c->inputs + 2)
-        return mg_error_set(MG_EINVAL, "--nsamples %zu: Kernel SHAP needs at least the number "
-                                       "of columns + 2 = %zu", c->o.nsamples, c->inputs + 2);
+        return mg_error_set(MG_EINVAL,
+                            "--nsamples %zu: Kernel SHAP needs at least the number "
+                            "of columns + 2 = %zu",
+                            c->o.nsamples, c->inputs + 2);
     if (c->method == MG_EXPLAIN_LIME && c->o.nsamples < 2)
         return mg_error_set(MG_EINVAL, "--nsamples %zu: LIME needs at least 2", c->o.nsamples);
     if ((rc = mg_explain_model_from_model(&c->em, c->model, output)) < 0)
         return rc;
     if (c->method == MG_EXPLAIN_LINEAR && !mg_explain_model_is_linear(c->em))
-        return mg_error_set(MG_EINVAL, "--method linear: needs a linear or logistic model (%s is "
-                                       "%s)", c->model_path,
-                            mg_model_type_name(mg_model_kind(c->model)));
+        return mg_error_set(MG_EINVAL,
+                            "--method linear: needs a linear or logistic model (%s is "
+                            "%s)",
+                            c->model_path, mg_model_type_name(mg_model_kind(c->model)));
     return MG_OK;
 }
 
@@ -193,8 +197,7 @@ static int run(explain_cli *c)
     else if (c->kmeans)
         rc = mg_explain_background_kmeans(&c->bg, c->em, c->raw, c->nrows, c->nbg, c->o.seed);
     else
-        rc = mg_explain_background_sample(&c->bg, c->raw, c->nrows, c->inputs, c->nbg,
-                                          c->o.seed);
+        rc = mg_explain_background_sample(&c->bg, c->raw, c->nrows, c->inputs, c->nbg, c->o.seed);
     if (rc == 0) {
         switch (c->method) {
         case MG_EXPLAIN_EXACT:
@@ -261,13 +264,12 @@ static void print_row(const explain_cli *c, size_t k, size_t *ord)
 
     if (r->method == MG_EXPLAIN_LIME)
         printf("\nrow %zu: prediction %.6g; local model %.6g = intercept %.6g + Σ weights "
-               "(R² %.4f)\n", r->ids[k], r->prediction[k], r->local_prediction[k],
-               r->intercept[k], r->r2[k]);
+               "(R² %.4f)\n",
+               r->ids[k], r->prediction[k], r->local_prediction[k], r->intercept[k], r->r2[k]);
     else
         printf("\nrow %zu: prediction %.6g = base %.6g %+.6g\n", r->ids[k], r->prediction[k],
                r->base_value, r->prediction[k] - r->base_value);
-    printf("  %-20s %-*s %12s\n", "column", wide,
-           r->method == MG_EXPLAIN_LIME ? "rule" : "value",
+    printf("  %-20s %-*s %12s\n", "column", wide, r->method == MG_EXPLAIN_LIME ? "rule" : "value",
            r->method == MG_EXPLAIN_LIME ? "weight" : "phi");
     order_by_phi(ord, phi, r->inputs);
     for (size_t q = 0; q < r->inputs; q++) {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t varying_players(size_t *player, const mg_explain_model *m,
-                       const mg_explain_background *bg, const double *x)
+size_t varying_players(size_t *player, const mg_explain_model *m, const mg_explain_background *bg,
+                       const double *x)
 {
     size_t M = 0;
     for (size_t j = 0; j < m->inputs; j++)

@@ -16,11 +16,11 @@ typedef row_job job;
 typedef struct ws {
     evaluator ev;
     size_t *player;
-    double *v;          /* 2^M coalition values */
-    mix_item *items;    /* pending synthetic rows */
+    double *v;       /* 2^M coalition values */
+    mix_item *items; /* pending synthetic rows */
     double *vals;
-    size_t cap;         /* items capacity */
-    uint32_t *pz;       /* pending background rows */
+    size_t cap;   /* items capacity */
+    uint32_t *pz; /* pending background rows */
     size_t *poff;
     uint64_t *pmask;
     size_t lo[1 << SPLIT_BITS], hi[1 << SPLIT_BITS];
@@ -218,8 +218,8 @@ static int run_row(void *jp, void *wp, size_t r)
 }
 
 int mg_explain_exact_compute(mg_explain_result **out, const mg_explain_model *m,
-                             const mg_explain_background *bg, const double *raw,
-                             const size_t *ids, size_t n, const mg_explain_options *opts)
+                             const mg_explain_background *bg, const double *raw, const size_t *ids,
+                             size_t n, const mg_explain_options *opts)
 {
     static const row_method exact = {MG_EXPLAIN_EXACT, "exact Shapley", ws_create, ws_free,
                                      run_row};

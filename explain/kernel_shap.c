@@ -24,7 +24,7 @@ typedef struct ws {
     double *kw;      /* their kernel weights */
     double *v;       /* E f(x_S, z) */
     maskset seen, uniq;
-    uint32_t *map;   /* chunk x K: synthetic row of (z, S) */
+    uint32_t *map; /* chunk x K: synthetic row of (z, S) */
     mix_item *items;
     double *vals;
     double *X, *y, *wk, *beta; /* the regression */
@@ -176,7 +176,7 @@ static size_t build_coalitions(ws *w, size_t M, size_t nsamples, mg_rng *rng)
         wgt = wv[size - 1] / binom(M, size) / (size <= paired ? 2 : 1);
         /* every subset of this size, in increasing bit order (Gosper's hack) */
         last = (((uint64_t)1 << size) - 1) << (M - size);
-        for (c = ((uint64_t)1 << size) - 1;; ) {
+        for (c = ((uint64_t)1 << size) - 1;;) {
             uint64_t u = c & (~c + 1), v = c + u;
             add(&s, c, wgt);
             if (size <= paired)
@@ -380,8 +380,10 @@ static int run_row(void *jp, void *wp, size_t r)
     j->nominal[r] = 1;
     M = varying_players(w->player, m, j->bg, x);
     if (M > KERNEL_MAX_PLAYERS)
-        return mg_error_set(MG_EINVAL, "Kernel SHAP: row %zu varies in %zu columns, past the "
-                                       "limit of %d", j->res->ids[r], M, KERNEL_MAX_PLAYERS);
+        return mg_error_set(MG_EINVAL,
+                            "Kernel SHAP: row %zu varies in %zu columns, past the "
+                            "limit of %d",
+                            j->res->ids[r], M, KERNEL_MAX_PLAYERS);
     if (M == 1)
         phi[w->player[0]] = j->res->prediction[r] - j->res->base_value;
     if (M <= 1) {
@@ -407,8 +409,8 @@ static int run_row(void *jp, void *wp, size_t r)
 }
 
 int mg_explain_kernel_compute(mg_explain_result **out, const mg_explain_model *m,
-                              const mg_explain_background *bg, const double *raw,
-                              const size_t *ids, size_t n, const mg_explain_options *opts)
+                              const mg_explain_background *bg, const double *raw, const size_t *ids,
+                              size_t n, const mg_explain_options *opts)
 {
     static const row_method kernel = {MG_EXPLAIN_KERNEL_SHAP, "Kernel SHAP", ws_create, ws_free,
                                       run_row};

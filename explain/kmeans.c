@@ -14,16 +14,16 @@
 typedef struct kp {
     const mg_explain_model *m;
     size_t n, in, k;
-    double *y;       /* n x in: numeric standardised (missing -> 0), categorical raw */
+    double *y; /* n x in: numeric standardised (missing -> 0), categorical raw */
     double *mean, *sd;
-    double *c;       /* k x in centres in the same space */
-    size_t *assign;  /* n */
-    size_t *size;    /* k */
-    double *sum;     /* k x in: numeric sums of the members */
+    double *c;      /* k x in centres in the same space */
+    size_t *assign; /* n */
+    size_t *size;   /* k */
+    double *sum;    /* k x in: numeric sums of the members */
     /* categorical columns: distinct values vals[voff[j] .. + nv[j]), row i's at vidx */
     double *vals;
     size_t *voff, *nv, *vidx, ncount;
-    size_t *count;   /* k x ncount: members per value */
+    size_t *count; /* k x ncount: members per value */
 } kp;
 
 /* Squared numeric distance plus one per categorical mismatch (Huang 1998, gamma = 1). */

@@ -1,4 +1,5 @@
-/* lime.c - LIME for tabular data (Ribeiro, Singh & Guestrin 2016) as lime's LimeTabularExplainer. */
+/* lime.c - LIME for tabular data (Ribeiro, Singh & Guestrin 2016) as lime's LimeTabularExplainer.
+ */
 #include "lime_stats.h"
 #include "result.h"
 #include "runner.h"
@@ -26,8 +27,8 @@ static const lime_column *lime_col(const job *j, size_t c)
 
 typedef struct ws {
     evaluator ev;
-    double *bin;  /* N x M column-major: 1 where the sample shares x's bin or level */
-    double *inv;  /* N x inputs: the samples as raw rows */
+    double *bin; /* N x M column-major: 1 where the sample shares x's bin or level */
+    double *inv; /* N x inputs: the samples as raw rows */
     double *y, *w, *X, *yhat, *beta;
     size_t *used;
 } ws;
@@ -270,8 +271,10 @@ int mg_explain_lime_compute(mg_explain_result **out, const mg_explain_model *m,
     static const row_method lime = {MG_EXPLAIN_LIME, "LIME", ws_create, ws_free, run_row};
     *out = NULL;
     if (m && (!stats || stats->inputs != m->inputs))
-        return mg_error_set(MG_EINVAL, "LIME: training statistics of %zu columns, the model "
-                                       "has %zu", stats ? stats->inputs : 0, m->inputs);
+        return mg_error_set(MG_EINVAL,
+                            "LIME: training statistics of %zu columns, the model "
+                            "has %zu",
+                            stats ? stats->inputs : 0, m->inputs);
     if (opts && opts->nsamples == 1)
         return mg_error_set(MG_EINVAL, "LIME: nsamples must be at least 2");
     return explain_rows(out, &lime, m, NULL, stats, raw, ids, n, opts);

@@ -9,15 +9,15 @@
 /* Bins 0..nq are the quartile bins; bin nq + 1 holds missing values. */
 typedef struct lime_column {
     int numeric;
-    size_t nq;       /* distinct quartile boundaries, 0..3 */
+    size_t nq; /* distinct quartile boundaries, 0..3 */
     double q[3];
     double mean[5], sd[5], lo[5], hi[5]; /* per quartile bin, as lime's BaseDiscretizer */
     /* the bin's truncated normal: standard bounds [za, zb] (mirrored when `flip`) and their CDF */
     double za[5], zb[5], pa[5], pb[5];
     int flip[5];
-    size_t nvals;    /* distinct discretised values seen in training */
-    double *value;   /* sorted; bins for numeric columns, raw values for categorical */
-    double *cum;     /* cumulative frequencies */
+    size_t nvals;  /* distinct discretised values seen in training */
+    double *value; /* sorted; bins for numeric columns, raw values for categorical */
+    double *cum;   /* cumulative frequencies */
 } lime_column;
 
 struct mg_explain_lime_stats {

@@ -9,8 +9,8 @@
 #define LINEAR_CHUNK 1024
 
 /* mean[f] = Σ_z w_z X_f(z) / Σ_z w_z over the encoded background. */
-static int background_mean(double *mean, const mg_explain_model *m,
-                           const mg_explain_background *bg, double *X)
+static int background_mean(double *mean, const mg_explain_model *m, const mg_explain_background *bg,
+                           double *X)
 {
     double wsum = 0;
     memset(mean, 0, m->width * sizeof(double));
@@ -55,8 +55,8 @@ static void explain_rows(mg_explain_result *res, const mg_explain_model *m, cons
 }
 
 int mg_explain_linear_compute(mg_explain_result **out, const mg_explain_model *m,
-                              const mg_explain_background *bg, const double *raw,
-                              const size_t *ids, size_t n, const mg_explain_options *opts)
+                              const mg_explain_background *bg, const double *raw, const size_t *ids,
+                              size_t n, const mg_explain_options *opts)
 {
     mg_explain_result *res = NULL;
     double *X = NULL, *mean = NULL, base;

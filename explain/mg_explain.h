@@ -163,21 +163,24 @@ void mg_explain_lime_stats_free(mg_explain_lime_stats *s); /* NULL is a no-op */
 typedef int (*mg_explain_progress_fn)(void *ctx, size_t done, size_t total);
 
 typedef struct mg_explain_options {
-    size_t nsamples;    /* Kernel SHAP: coalitions (0 = 2M + 2048, as shap's "auto");
-                           LIME: perturbed samples (0 = 5000, as lime) */
-    uint64_t seed;      /* row r uses the stream (seed, id of r): same rows, same values */
-    mg_explain_link link;    /* Kernel SHAP and exact: link applied to v(S) */
-    size_t l1_features;      /* Kernel SHAP: keep the r columns first on the LARS path
-                                (shap's l1_reg="num_features(r)"); 0 = off */
-    size_t top;              /* LIME: columns in the local model (0 = 10, as lime) */
-    double kernel_width;     /* LIME: 0 = 0.75 sqrt(columns), as lime */
-    size_t threads;          /* 0 = one per online CPU; results never depend on it */
-    size_t batch;            /* rows per predict call (0 = 2048) */
+    size_t nsamples;      /* Kernel SHAP: coalitions (0 = 2M + 2048, as shap's "auto");
+                             LIME: perturbed samples (0 = 5000, as lime) */
+    uint64_t seed;        /* row r uses the stream (seed, id of r): same rows, same values */
+    mg_explain_link link; /* Kernel SHAP and exact: link applied to v(S) */
+    size_t l1_features;   /* Kernel SHAP: keep the r columns first on the LARS path
+                             (shap's l1_reg="num_features(r)"); 0 = off */
+    size_t top;           /* LIME: columns in the local model (0 = 10, as lime) */
+    double kernel_width;  /* LIME: 0 = 0.75 sqrt(columns), as lime */
+    size_t threads;       /* 0 = one per online CPU; results never depend on it */
+    size_t batch;         /* rows per predict call (0 = 2048) */
     mg_explain_progress_fn progress;
     void *progress_ctx;
 } mg_explain_options;
 
-#define MG_EXPLAIN_OPTIONS_INIT {0, 1, MG_EXPLAIN_IDENTITY, 0, 0, 0.0, 0, 0, NULL, NULL}
+#define MG_EXPLAIN_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        0, 1, MG_EXPLAIN_IDENTITY, 0, 0, 0.0, 0, 0, NULL, NULL                                     \
+    }
 
 /*
  * One explanation of n rows. Plain data: read the fields, free with
@@ -187,20 +190,20 @@ typedef struct mg_explain_result {
     mg_explain_method method;
     mg_explain_link link; /* space of base_value, prediction and phi */
     size_t rows, inputs;
-    char **names;         /* inputs column names */
-    size_t *ids;          /* rows: the caller's row ids */
-    double base_value;    /* E[link f] over the background; NaN for LIME */
-    double *prediction;   /* rows: link(f(x)); for LIME f(x) */
-    double *phi;          /* rows x inputs; for LIME the local model's coefficients (0 = not
-                             selected) */
-    double *global;       /* inputs: mean |phi| over the rows */
+    char **names;       /* inputs column names */
+    size_t *ids;        /* rows: the caller's row ids */
+    double base_value;  /* E[link f] over the background; NaN for LIME */
+    double *prediction; /* rows: link(f(x)); for LIME f(x) */
+    double *phi;        /* rows x inputs; for LIME the local model's coefficients (0 = not
+                           selected) */
+    double *global;     /* inputs: mean |phi| over the rows */
     /* LIME only, NULL otherwise */
-    double *intercept;    /* rows */
-    double *r2;           /* rows: weighted R² of the local model */
+    double *intercept;        /* rows */
+    double *r2;               /* rows: weighted R² of the local model */
     double *local_prediction; /* rows: the local model at x */
-    char **rules;         /* rows x inputs: "age <= 37.00", "sex=Male" (NULL = not selected) */
+    char **rules;             /* rows x inputs: "age <= 37.00", "sex=Male" (NULL = not selected) */
     /* cost */
-    size_t evaluations;   /* model rows evaluated */
+    size_t evaluations;         /* model rows evaluated */
     size_t nominal_evaluations; /* coalitions x background rows, before reuse */
 } mg_explain_result;
 
@@ -232,12 +235,12 @@ struct json_t *mg_explain_result_to_json(const mg_explain_result *r);
  * background row z over only the columns where x and z differ (the others
  * are null players of that row's game), which gives the same values with
  * Σ_z 2^{M_z} model evaluations instead of N 2^M. With the logit link the
- * game is v(S) = logit(mean f) as in shap. Errors: MG_EINVAL when some
- * background row differs from x in more than 20 columns.
+ * game is v(S) = logit(mean f) as in shap. Errors: MG_EINVAL when more
+ * than 20 columns of a row differ from some background row (2^M values).
  */
 int mg_explain_exact_compute(mg_explain_result **out, const mg_explain_model *m,
-                             const mg_explain_background *bg, const double *raw,
-                             const size_t *ids, size_t n, const mg_explain_options *opts);
+                             const mg_explain_background *bg, const double *raw, const size_t *ids,
+                             size_t n, const mg_explain_options *opts);
 
 /*
  * Kernel SHAP (Lundberg & Lee 2017) as shap's KernelExplainer: columns equal
@@ -247,19 +250,19 @@ int mg_explain_exact_compute(mg_explain_result **out, const mg_explain_model *m,
  * constraint imposed by eliminating one variable; weighted least squares
  * through LAPACK. Identical synthetic rows (a coalition only matters where x
  * and z differ) are evaluated once. Errors: MG_EINVAL (nsamples < columns
- * + 2, more than 64 varying columns).
+ * + 2, more than 63 varying columns).
  */
 int mg_explain_kernel_compute(mg_explain_result **out, const mg_explain_model *m,
-                              const mg_explain_background *bg, const double *raw,
-                              const size_t *ids, size_t n, const mg_explain_options *opts);
+                              const mg_explain_background *bg, const double *raw, const size_t *ids,
+                              size_t n, const mg_explain_options *opts);
 
 /*
  * Linear SHAP in the link space: phi_i = Σ_{f in block(i)} w_f (X_f(x) - E_bg X_f),
  * base = bias + Σ_f w_f E_bg X_f. Errors: MG_EINVAL (the model has no linear part).
  */
 int mg_explain_linear_compute(mg_explain_result **out, const mg_explain_model *m,
-                              const mg_explain_background *bg, const double *raw,
-                              const size_t *ids, size_t n, const mg_explain_options *opts);
+                              const mg_explain_background *bg, const double *raw, const size_t *ids,
+                              size_t n, const mg_explain_options *opts);
 
 /*
  * LIME for tabular data (Ribeiro et al. 2016) as lime's LimeTabularExplainer

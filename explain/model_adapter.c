@@ -46,9 +46,9 @@ static int attach_linear(mg_explain_model *em, const mg_model *m)
         off[i] = mg_pipeline_input_offset(p, i);
         span[i] = mg_pipeline_input_span(p, i);
     }
-    rc = mg_explain_model_set_linear(
-        em, encode_model, mg_pipeline_width(p), w, bias, off, span,
-        mg_model_kind(m) == MG_MODEL_LOGISTIC ? MG_EXPLAIN_LOGIT : MG_EXPLAIN_IDENTITY);
+    rc = mg_explain_model_set_linear(em, encode_model, mg_pipeline_width(p), w, bias, off, span,
+                                     mg_model_kind(m) == MG_MODEL_LOGISTIC ? MG_EXPLAIN_LOGIT
+                                                                           : MG_EXPLAIN_IDENTITY);
 done:
     free(off);
     free(span);

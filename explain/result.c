@@ -135,8 +135,8 @@ void result_count(mg_explain_result *r, const size_t *evals, const size_t *nomin
     }
 }
 
-int result_check_args(const mg_explain_model *m, const mg_explain_background *bg,
-                      const double *raw, size_t n)
+int result_check_args(const mg_explain_model *m, const mg_explain_background *bg, const double *raw,
+                      size_t n)
 {
     if (!m)
         return mg_error_set(MG_EINVAL, "explain: no model");

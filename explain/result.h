@@ -15,8 +15,8 @@ int result_alloc(mg_explain_result **out, mg_explain_method method, const mg_exp
 void result_global(mg_explain_result *r);
 
 /* Check sizes shared by every explainer. Errors: MG_EINVAL naming the problem. */
-int result_check_args(const mg_explain_model *m, const mg_explain_background *bg,
-                      const double *raw, size_t n);
+int result_check_args(const mg_explain_model *m, const mg_explain_background *bg, const double *raw,
+                      size_t n);
 
 /* Base value: Σ w_z f(z) / Σ w_z over the background (identity space). */
 int background_mean_prediction(double *out, const mg_explain_model *m,

@@ -37,8 +37,8 @@ typedef struct row_job {
     const double *raw;
     const mg_explain_options *o;
     mg_explain_result *res;
-    double fnull, wsum;              /* E f over the background (identity space), Σ w */
-    size_t *evals, *nominal;         /* per row: model rows evaluated, and before reuse */
+    double fnull, wsum;      /* E f over the background (identity space), Σ w */
+    size_t *evals, *nominal; /* per row: model rows evaluated, and before reuse */
 } row_job;
 
 /* An explainer: its per-thread workspace and how it explains row r. */
@@ -96,8 +96,8 @@ int evaluator_mix(evaluator *ev, const double *x, const mg_explain_background *b
  * x (shap's "varying" columns; the others have phi 0). Writes their input
  * indices to player (room for inputs) and returns how many.
  */
-size_t varying_players(size_t *player, const mg_explain_model *m,
-                       const mg_explain_background *bg, const double *x);
+size_t varying_players(size_t *player, const mg_explain_model *m, const mg_explain_background *bg,
+                       const double *x);
 
 /* Bit p set when background row z differs from x on input player[p] (M <= 64). */
 uint64_t differing_players(const double *x, const double *z, const size_t *player, size_t M);

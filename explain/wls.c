@@ -16,8 +16,8 @@ static int lstsq(double *beta, double *A, double *y, size_t rows, size_t p)
 
     if (!sv)
         return mg_error_set(MG_ENOMEM, "out of memory");
-    info = LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)p, 1, A,
-                          (lapack_int)rows, y, (lapack_int)(rows > p ? rows : p), sv, -1.0, &rank);
+    info = LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)p, 1, A, (lapack_int)rows,
+                          y, (lapack_int)(rows > p ? rows : p), sv, -1.0, &rank);
     free(sv);
     if (info != 0)
         return mg_error_set(info < 0 ? MG_ENOMEM : MG_ERROR,
@@ -26,8 +26,7 @@ static int lstsq(double *beta, double *A, double *y, size_t rows, size_t p)
     return MG_OK;
 }
 
-int wls_solve(double *beta, const double *X, const double *y, const double *w, size_t n,
-              size_t p)
+int wls_solve(double *beta, const double *X, const double *y, const double *w, size_t n, size_t p)
 {
     size_t rows = n > p ? n : p;
     double *A = calloc(rows * p + 1, sizeof(double)), *b = calloc(rows + 1, sizeof(double));

@@ -9,8 +9,7 @@
  * Rank-deficient systems get the minimum-norm solution (LAPACK dgelsd).
  * Errors: MG_ENOMEM, MG_ERROR (LAPACK failed to converge).
  */
-int wls_solve(double *beta, const double *X, const double *y, const double *w, size_t n,
-              size_t p);
+int wls_solve(double *beta, const double *X, const double *y, const double *w, size_t n, size_t p);
 
 /*
  * scikit-learn's Ridge(alpha, fit_intercept=True) with sample weights: X and y

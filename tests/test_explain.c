@@ -54,10 +54,10 @@ static mg_explain_model *lin_wrap(lin_model *lm)
         off[j] = j;
         span[j] = 1;
     }
-    ck_assert_int_eq(mg_explain_model_set_linear(m, lin_encode, lm->M, lm->w, lm->b, off, span,
-                                                 lm->logistic ? MG_EXPLAIN_LOGIT
-                                                              : MG_EXPLAIN_IDENTITY),
-                     0);
+    ck_assert_int_eq(
+        mg_explain_model_set_linear(m, lin_encode, lm->M, lm->w, lm->b, off, span,
+                                    lm->logistic ? MG_EXPLAIN_LOGIT : MG_EXPLAIN_IDENTITY),
+        0);
     return m;
 }
 
@@ -165,8 +165,9 @@ START_TEST(test_explain_exact_matches_reference)
     ck_assert_int_eq(mg_explain_exact_compute(&res, m, bg, r.x, NULL, r.nx, NULL), 0);
     err = max_phi_error(res, json_object_get(r.doc, "phi"));
     base = json_number_value(json_object_get(r.doc, "base_value"));
-    fprintf(stderr, "exact vs shap_exact_lr.json: max |phi error| %.3g, base error %.3g, "
-                    "efficiency gap %.3g\n",
+    fprintf(stderr,
+            "exact vs shap_exact_lr.json: max |phi error| %.3g, base error %.3g, "
+            "efficiency gap %.3g\n",
             err, fabs(res->base_value - base), efficiency_gap(res));
     ck_assert_double_le(err, 1e-10);
     ck_assert_double_eq_tol(res->base_value, base, 1e-12);
@@ -205,8 +206,9 @@ START_TEST(test_explain_kernel_enumerated_matches_reference)
         o.nsamples = budgets[b];
         ck_assert_int_eq(mg_explain_kernel_compute(&res, m, bg, r.x, NULL, r.nx, &o), 0);
         err = max_phi_error(res, json_object_get(r.doc, "phi"));
-        fprintf(stderr, "kernel-shap nsamples %zu vs shap_exact_lr.json: max |phi error| %.3g, "
-                        "efficiency gap %.3g\n",
+        fprintf(stderr,
+                "kernel-shap nsamples %zu vs shap_exact_lr.json: max |phi error| %.3g, "
+                "efficiency gap %.3g\n",
                 budgets[b], err, efficiency_gap(res));
         ck_assert_double_le(err, 1e-8);
         ck_assert_double_le(efficiency_gap(res), 1e-9);
@@ -292,8 +294,7 @@ START_TEST(test_explain_kernel_logit_agrees_with_linear)
     worst = 0;
     for (size_t k = 0; k < r.nx * r.M; k++)
         worst = fmax(worst, fabs(ker->phi[k] - lin->phi[k]));
-    fprintf(stderr, "kernel-shap (margin, 50 background rows) vs linear: max |diff| %.3g\n",
-            worst);
+    fprintf(stderr, "kernel-shap (margin, 50 background rows) vs linear: max |diff| %.3g\n", worst);
     ck_assert_double_le(worst, 1e-8);
     mg_explain_result_free(lin);
     mg_explain_result_free(ker);
@@ -406,8 +407,10 @@ START_TEST(test_explain_kernel_sampled_error_within_shap)
         worst = fmax(worst, e);
         sum += e;
     }
-    fprintf(stderr, "kernel-shap nsamples 256, M=12: max |phi - exact| %.4g, mean %.4g "
-                    "(shap's KernelExplainer: max %.4g)\n", worst, sum / (40 * 12), shap_err);
+    fprintf(stderr,
+            "kernel-shap nsamples 256, M=12: max |phi - exact| %.4g, mean %.4g "
+            "(shap's KernelExplainer: max %.4g)\n",
+            worst, sum / (40 * 12), shap_err);
     ck_assert_double_le(efficiency_gap(ker), 1e-9);
     ck_assert_double_le(efficiency_gap(ex), 1e-9);
     if (isnan(shap_err))
@@ -470,8 +473,8 @@ START_TEST(test_explain_symmetry_and_dummy)
     mg_explain_options o = MG_EXPLAIN_OPTIONS_INIT;
 
     axiom_data(bgraw, x);
-    ck_assert_int_eq(mg_explain_model_create(&m, axiom_predict, NULL, 6, 1, axiom_names,
-                                             axiom_types), 0);
+    ck_assert_int_eq(
+        mg_explain_model_create(&m, axiom_predict, NULL, 6, 1, axiom_names, axiom_types), 0);
     bg = bg_of(bgraw, 30, 6);
     o.nsamples = 62; /* 2^6 - 2: Kernel SHAP enumerates */
     for (int method = 0; method < 2; method++) {
@@ -693,8 +696,7 @@ START_TEST(test_explain_predict_failure_and_cancel)
     size_t seen = 0;
 
     case12_open(&c, 20, 40, 31);
-    ck_assert_int_eq(mg_explain_model_create(&bad, failing_predict, NULL, 12, 1, names12, NULL),
-                     0);
+    ck_assert_int_eq(mg_explain_model_create(&bad, failing_predict, NULL, 12, 1, names12, NULL), 0);
     o.threads = 2;
     ck_assert_int_eq(mg_explain_exact_compute(&res, bad, c.bg, c.x, NULL, 4, &o), MG_EIO);
     ck_assert_str_eq(mg_error_last(), "remote model unreachable");
@@ -801,11 +803,11 @@ START_TEST(test_explain_lime_rules_and_fit)
             train[i * 6 + c] = mg_rng_normal(&rng);
         train[i * 6 + 5] = (double)(i % 3);
     }
-    ck_assert_int_eq(mg_explain_model_create(&m, axiom_predict, NULL, 6, 1, axiom_names,
-                                             axiom_types), 0);
+    ck_assert_int_eq(
+        mg_explain_model_create(&m, axiom_predict, NULL, 6, 1, axiom_names, axiom_types), 0);
     mg_explain_model_set_levels(m, level_name);
     ck_assert_int_eq(mg_explain_lime_stats_fit(&st, m, train, 80), 0);
-    memcpy(x, train + 2 * 6, 6 * sizeof(double)); /* a = 3, cat = blue (2) */
+    memcpy(x, train + 2 * 6, 6 * sizeof(double));     /* a = 3, cat = blue (2) */
     memcpy(x + 6, train + 7 * 6, 6 * sizeof(double)); /* a = 8 */
     o.top = 6;
     o.nsamples = 2000;
@@ -835,8 +837,8 @@ START_TEST(test_explain_lime_rules_and_fit)
         mg_explain_model *rm = NULL;
         mg_explain_result *rr = NULL;
         o.threads = 1;
-        ck_assert_int_eq(mg_explain_model_create(&rm, range_predict, &rc, 6, 1, axiom_names,
-                                                 axiom_types), 0);
+        ck_assert_int_eq(
+            mg_explain_model_create(&rm, range_predict, &rc, 6, 1, axiom_names, axiom_types), 0);
         ck_assert_int_eq(mg_explain_lime_compute(&rr, rm, st, x, NULL, 2, &o), 0);
         ck_assert_double_ge(rc.lo, 1.0);
         ck_assert_double_le(rc.hi, 8.0);
@@ -849,10 +851,10 @@ START_TEST(test_explain_lime_rules_and_fit)
     j = mg_explain_result_to_json(res);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "method")), "lime");
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         json_object_get(json_array_get(json_object_get(j, "rows"), 0), "rules"),
-                         "cat")),
-                     "cat=blue");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(j, "rows"), 0), "rules"), "cat")),
+        "cat=blue");
     json_decref(j);
     mg_explain_result_free(res);
     mg_explain_result_free(res2);
@@ -905,8 +907,8 @@ START_TEST(test_explain_lime_top3_like_lime)
                 overlap += top_e[a] == top_l[b];
     }
     overlap /= 3.0 * (double)r.nx;
-    peer = timing_value("lr_case", "lime.LimeTabularExplainer", 0, -1,
-                        "top3_overlap_with_exact_shap");
+    peer =
+        timing_value("lr_case", "lime.LimeTabularExplainer", 0, -1, "top3_overlap_with_exact_shap");
     fprintf(stderr, "LIME top-3 overlap with exact SHAP: %.4f (lime: %.4f)\n", overlap, peer);
     ck_assert_double_ge(overlap, 0.7);
     mg_explain_result_free(ex);
@@ -939,8 +941,7 @@ START_TEST(test_explain_json_shape)
     ck_assert_int_eq(json_integer_value(json_object_get(row, "row")), 41);
     ck_assert_double_eq(json_number_value(json_object_get(row, "prediction")), 6.0);
     ck_assert_double_eq(json_number_value(json_object_get(json_object_get(row, "phi"), "v")), 3.0);
-    ck_assert_double_eq(json_number_value(json_object_get(json_object_get(j, "global"), "u")),
-                        3.0);
+    ck_assert_double_eq(json_number_value(json_object_get(json_object_get(j, "global"), "u")), 3.0);
     json_decref(j);
     mg_explain_result_free(res);
     mg_explain_background_free(bg);
@@ -952,8 +953,8 @@ END_TEST
 
 /* The 12 columns the Adult tests train on: the 14 features less fnlwgt and education. */
 static const char *const adult_cols[] = {
-    "age",  "workclass",    "education-num", "marital-status", "occupation",     "relationship",
-    "race", "sex",          "capital-gain",  "capital-loss",   "hours-per-week", "native-country"};
+    "age",  "workclass", "education-num", "marital-status", "occupation",     "relationship",
+    "race", "sex",       "capital-gain",  "capital-loss",   "hours-per-week", "native-country"};
 #define ADULT_COLS 12
 #define ADULT_TRAIN_ROWS 8000
 
@@ -1021,8 +1022,7 @@ static double *adult_raw(const mg_model *m, const mg_dataset *ds, size_t from, s
     double *raw = malloc(n * ADULT_COLS * sizeof(double));
     for (size_t i = 0; i < n; i++)
         rows[i] = from + i;
-    ck_assert_int_eq(mg_pipeline_raw_from_dataset(raw, NULL, mg_model_pipeline(m), ds, rows, n),
-                     0);
+    ck_assert_int_eq(mg_pipeline_raw_from_dataset(raw, NULL, mg_model_pipeline(m), ds, rows, n), 0);
     free(rows);
     return raw;
 }
@@ -1083,8 +1083,8 @@ START_TEST(test_explain_adult_logistic_linear_vs_kernel)
     ck_assert_int_eq(mg_explain_model_input_type(em, 1), MG_COL_CATEGORICAL);
     for (size_t i = 0; i < ADULT_COLS; i++)
         names[i] = adult_cols[i];
-    ck_assert_int_eq(mg_explain_model_create(&mm, margin_predict, lr, ADULT_COLS, 1, names,
-                                             NULL), 0);
+    ck_assert_int_eq(mg_explain_model_create(&mm, margin_predict, lr, ADULT_COLS, 1, names, NULL),
+                     0);
     bgraw = adult_raw(lr, ds, 20000, 50);
     x = adult_raw(lr, ds, 30000, 20);
     ck_assert_int_eq(mg_explain_background_create(&bg, bgraw, NULL, 50, ADULT_COLS), 0);
@@ -1092,8 +1092,9 @@ START_TEST(test_explain_adult_logistic_linear_vs_kernel)
     o.nsamples = 2048;
     ck_assert_int_eq(mg_explain_kernel_compute(&ker, mm, bg, x, NULL, 20, &o), 0);
     d = max_diff(lin->phi, ker->phi, 20 * ADULT_COLS);
-    fprintf(stderr, "Adult logistic: linear vs kernel-shap (margin, 2048 samples): max |diff| "
-                    "%.3g; efficiency gaps %.3g / %.3g\n",
+    fprintf(stderr,
+            "Adult logistic: linear vs kernel-shap (margin, 2048 samples): max |diff| "
+            "%.3g; efficiency gaps %.3g / %.3g\n",
             d, efficiency_gap(lin), efficiency_gap(ker));
     ck_assert_double_le(d, 1e-8);
     ck_assert_double_eq_tol(lin->base_value, ker->base_value, 1e-10);
@@ -1108,8 +1109,10 @@ START_TEST(test_explain_adult_logistic_linear_vs_kernel)
     ck_assert_int_eq(mg_explain_linear_compute(&lin, em, one, x, NULL, 20, NULL), 0);
     ck_assert_int_eq(mg_explain_kernel_compute(&ker, em, one, x, NULL, 20, &o), 0);
     d = max_diff(lin->phi, ker->phi, 20 * ADULT_COLS);
-    fprintf(stderr, "Adult logistic: linear vs kernel-shap (logit link, 1 background row): "
-                    "max |diff| %.3g\n", d);
+    fprintf(stderr,
+            "Adult logistic: linear vs kernel-shap (logit link, 1 background row): "
+            "max |diff| %.3g\n",
+            d);
     ck_assert_double_le(d, 1e-8);
     ck_assert_double_le(efficiency_gap(ker), 1e-9);
     mg_explain_result_free(lin);
@@ -1156,8 +1159,9 @@ START_TEST(test_explain_adult_mlp_kernel_equals_exact)
         ck_assert_int_eq(mg_explain_exact_compute(&ex, em, bg, x, NULL, 6, &o), 0);
         ck_assert_int_eq(mg_explain_kernel_compute(&ker, em, bg, x, NULL, 6, &o), 0);
         d = max_diff(ex->phi, ker->phi, 6 * ADULT_COLS);
-        fprintf(stderr, "Adult MLP (%s): kernel-shap (4094 samples) vs exact: max |diff| %.3g; "
-                        "efficiency gaps %.3g / %.3g; evaluations %zu of %zu nominal (exact)\n",
+        fprintf(stderr,
+                "Adult MLP (%s): kernel-shap (4094 samples) vs exact: max |diff| %.3g; "
+                "efficiency gaps %.3g / %.3g; evaluations %zu of %zu nominal (exact)\n",
                 link ? "logit" : "identity", d, efficiency_gap(ex), efficiency_gap(ker),
                 ex->evaluations, ex->nominal_evaluations);
         ck_assert_double_le(d, 1e-8);
@@ -1178,10 +1182,9 @@ END_TEST
 
 /* ---- the command line --------------------------------------------------- */
 
-static const char *const credit_cols[] = {"age",    "gender",      "marital_status",
-                                          "education", "employment", "income",
-                                          "loan_amount", "debt_ratio", "credit_history_years",
-                                          "late_payments", "home"};
+static const char *const credit_cols[] = {
+    "age",         "gender",     "marital_status",       "education",     "employment", "income",
+    "loan_amount", "debt_ratio", "credit_history_years", "late_payments", "home"};
 
 static char *fixture_paths[4];
 
@@ -1275,16 +1278,22 @@ START_TEST(test_explain_cli_tables)
     char *csv, *lr, *mlp, *out = NULL, *err = NULL;
 
     credit_fixture(&csv, &lr, &mlp);
-    ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s --rows 3 --method lime "
-                                        "--top 4 --nsamples 1000", mlp, csv), 0);
+    ck_assert_int_eq(tu_run(&out, &err,
+                            "explain --model %s --data %s --rows 3 --method lime "
+                            "--top 4 --nsamples 1000",
+                            mlp, csv),
+                     0);
     ck_assert_ptr_nonnull(strstr(out, "method lime"));
     ck_assert_ptr_nonnull(strstr(out, "row 3: prediction"));
     ck_assert_ptr_nonnull(strstr(out, "R²"));
     ck_assert_ptr_nonnull(strstr(out, "global importance"));
     free(out);
     free(err);
-    ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s --method kernel-shap "
-                                        "--kmeans --background 10 --threads 2", lr, csv), 0);
+    ck_assert_int_eq(tu_run(&out, &err,
+                            "explain --model %s --data %s --method kernel-shap "
+                            "--kmeans --background 10 --threads 2",
+                            lr, csv),
+                     0);
     ck_assert_ptr_nonnull(strstr(out, "k-means centres"));
     ck_assert_ptr_nonnull(strstr(out, "row 9: prediction"));
     free(out);
@@ -1313,8 +1322,8 @@ START_TEST(test_explain_cli_bad_input)
     credit_fixture(&csv, &lr, &mlp);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const char *want = cases[k].expect;
-        ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s %s", lr, csv,
-                                cases[k].args), 1);
+        ck_assert_int_eq(
+            tu_run(&out, &err, "explain --model %s --data %s %s", lr, csv, cases[k].args), 1);
         ck_assert_msg(strstr(err, want) != NULL, "%s: %s", cases[k].args, err);
         free(out);
         free(err);
@@ -1326,8 +1335,8 @@ START_TEST(test_explain_cli_bad_input)
     free(err);
     /* a data file without the model's 'income' column */
     tu_write(cut, "age,gender\n30,female\n");
-    ck_assert_int_eq(tu_run(&out, &err, "explain --model %s --data %s --method exact --rows 0",
-                            lr, cut), 1);
+    ck_assert_int_eq(
+        tu_run(&out, &err, "explain --model %s --data %s --method exact --rows 0", lr, cut), 1);
     ck_assert_msg(strstr(err, "column 'marital_status' not in") != NULL, "%s", err);
     ck_assert_ptr_nonnull(strstr(err, "needs it"));
     free(out);

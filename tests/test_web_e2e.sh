@@ -226,6 +226,16 @@ assert proof["tree_head"]["root"] == proof["root"]
 EOF
 ok "the proof leads from the entry's leaf to the signed tree head's root"
 
+# --- lineage and the model card ------------------------------------------------------------
+st=$(req "$viewer" GET "/api/v1/lineage/version/credit:$v1")
+expect 200 "$st" "lineage of version $v1"
+grep -q "\"dataset:$ds\"" "$tmp/body" && grep -q '"used"' "$tmp/body" && grep -q '"agent:sam"' "$tmp/body" ||
+    fail "lineage lacks the data set, a used edge or the submitter: $(head -c 400 "$tmp/body")"
+ok "lineage: the version's run used data set $ds, associated with sam"
+st=$(req "$viewer" GET "/api/v1/models/credit/versions/$v1/card")
+expect 200 "$st" "model card as Markdown"
+grep -q "credit" "$tmp/body" || fail "card: $(head -c 300 "$tmp/body")"
+
 # --- events ----------------------------------------------------------------------------------
 sleep 0.5
 for e in dataset.registered version.registered report.ready version.transition version.submitted; do
@@ -242,9 +252,18 @@ st=$(json "$sub" POST /api/v1/models/credit/versions \
     "{\"dataset\":\"$ds\",\"label\":\"approved\",\"positive\":\"yes\",\"model\":\"mlp\",\"hidden\":[64,64],\"epochs\":5000,\"batch\":8}")
 expect 202 "$st" "a long training job"
 long=$(jget '["id"]' <"$tmp/body")
+# An upload still arriving when SIGTERM comes is finished, not cut.
+"$bin" gen-data credit --rows 3000 --seed 8 --out "$tmp/more.csv"
+curl -s -o "$tmp/slow.body" -w '%{http_code}' --limit-rate 100k -H "Authorization: Bearer $sub" \
+    -H 'Content-Type: text/csv' --data-binary @"$tmp/more.csv" \
+    "$base/api/v1/datasets?name=slow-upload" >"$tmp/slow.status" &
+slow=$!
 sleep 0.5
 stop_server
-ok "SIGTERM: server stopped cleanly with a job running"
+ok "SIGTERM: server stopped cleanly with a job running and an upload arriving"
+wait "$slow" || true
+[ "$(cat "$tmp/slow.status")" = 201 ] || fail "in-flight upload: HTTP $(cat "$tmp/slow.status") $(cat "$tmp/slow.body")"
+ok "the upload in flight at SIGTERM completed (201)"
 start_server
 req "$viewer" GET "/api/v1/jobs/$long" >/dev/null
 [ "$(jget '["state"]' <"$tmp/body")" = failed ] || fail "interrupted job: $(cat "$tmp/body")"

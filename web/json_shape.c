@@ -140,11 +140,29 @@ int web_name_check(const char *name, const char *what)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)name[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-' || c == '@'))
+              c == '.' || c == '_' || c == '-' || c == '@' || c == ':'))
             return mg_error_set(MG_EPARSE,
                                 "%s: byte %zu (0x%02x) not allowed; a name uses only letters, "
-                                "digits, '.', '_', '-' and '@'",
+                                "digits, '.', '_', '-', '@' and ':'",
                                 what, i + 1, c);
     }
     return MG_OK;
+}
+
+const char *web_json_str(const json_t *o, const char *k, const char *def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : def;
+}
+
+long long web_json_int(const json_t *o, const char *k, long long def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : def;
+}
+
+double web_json_num(const json_t *o, const char *k, double def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : def;
 }

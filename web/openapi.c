@@ -102,7 +102,7 @@ static json_t *parameters(const web_route *r)
         name[n] = '\0';
         json_array_append_new(ps, json_pack("{s:s, s:s, s:b, s:{s:s, s:s}}", "name", name, "in",
                                             "path", "required", 1, "schema", "type", "string",
-                                            "pattern", "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$"));
+                                            "pattern", "^[A-Za-z0-9_@:-][A-Za-z0-9._@:-]{0,127}$"));
         p = e;
     }
     for (const web_query *q = r->query; q && q->name; q++)

@@ -43,18 +43,6 @@ static const char *const bias_only[] = {"label", "positive", "facet", "group", "
                                         "bootstrap", NULL};
 static const char *const explain_only[] = {"method", "rows", "background", "nsamples", NULL};
 
-static const char *str(const json_t *o, const char *k, const char *def)
-{
-    json_t *v = json_object_get(o, k);
-    return v ? json_string_value(v) : def;
-}
-
-static long long integer(const json_t *o, const char *k, long long def)
-{
-    json_t *v = json_object_get(o, k);
-    return v ? (long long)json_integer_value(v) : def;
-}
-
 /* "A-B" (inclusive) into [*first, *last]. */
 static int parse_rows(size_t *first, size_t *last, const char *text)
 {
@@ -77,7 +65,7 @@ static int parse_rows(size_t *first, size_t *last, const char *text)
 
 int web_report_check(const json_t *spec)
 {
-    int bias = strcmp(str(spec, "kind", ""), "bias") == 0;
+    int bias = strcmp(web_json_str(spec, "kind", ""), "bias") == 0;
     const char *const *other = bias ? explain_only : bias_only;
     size_t a, b;
 
@@ -91,15 +79,15 @@ int web_report_check(const json_t *spec)
             if (!json_object_get(spec, need[i]))
                 return mg_error_set(MG_EINVAL, "field '%s' is required for a bias report",
                                     need[i]);
-        if (integer(spec, "bootstrap", 0) < 0 || integer(spec, "bootstrap", 0) > 10000)
+        if (web_json_int(spec, "bootstrap", 0) < 0 || web_json_int(spec, "bootstrap", 0) > 10000)
             return mg_error_set(MG_EINVAL, "field 'bootstrap': expected 0..10000");
         return MG_OK;
     }
-    if (json_object_get(spec, "rows") && parse_rows(&a, &b, str(spec, "rows", "")) < 0)
+    if (json_object_get(spec, "rows") && parse_rows(&a, &b, web_json_str(spec, "rows", "")) < 0)
         return mg_error_code();
-    if (integer(spec, "background", 100) < 1 || integer(spec, "background", 100) > 10000)
+    if (web_json_int(spec, "background", 100) < 1 || web_json_int(spec, "background", 100) > 10000)
         return mg_error_set(MG_EINVAL, "field 'background': expected 1..10000");
-    if (integer(spec, "nsamples", 0) < 0 || integer(spec, "nsamples", 0) > 1000000)
+    if (web_json_int(spec, "nsamples", 0) < 0 || web_json_int(spec, "nsamples", 0) > 1000000)
         return mg_error_set(MG_EINVAL, "field 'nsamples': expected 0..1000000");
     return MG_OK;
 }
@@ -165,13 +153,13 @@ static int run_bias(json_t **out, const json_t *spec, const mg_model *m, const c
     if (job)
         web_job_progress(job, 0.1);
     o.data.path = data_path;
-    o.label = str(spec, "label", NULL);
-    o.positive = str(spec, "positive", NULL);
-    o.facets = str(spec, "facet", NULL);
-    o.group = str(spec, "group", NULL);
-    o.metrics = str(spec, "metrics", NULL);
-    o.bootstrap = (size_t)integer(spec, "bootstrap", 0);
-    o.seed = (uint64_t)integer(spec, "seed", 1);
+    o.label = web_json_str(spec, "label", NULL);
+    o.positive = web_json_str(spec, "positive", NULL);
+    o.facets = web_json_str(spec, "facet", NULL);
+    o.group = web_json_str(spec, "group", NULL);
+    o.metrics = web_json_str(spec, "metrics", NULL);
+    o.bootstrap = (size_t)web_json_int(spec, "bootstrap", 0);
+    o.seed = (uint64_t)web_json_int(spec, "seed", 1);
     o.predictions.path = "predictions";
     o.predictions.text = preds.ptr;
     o.predictions.len = preds.len;
@@ -212,7 +200,7 @@ static int explain_compute(mg_explain_result **res, const json_t *spec, mg_expla
     const double *x = raw + ids[0] * ni;
     int rc;
 
-    if ((rc = mg_explain_method_parse(&method, str(spec, "method", "kernel-shap"))) < 0)
+    if ((rc = mg_explain_method_parse(&method, web_json_str(spec, "method", "kernel-shap"))) < 0)
         return rc;
     if (method == MG_EXPLAIN_LIME) {
         if ((rc = mg_explain_lime_stats_fit(&stats, em, raw, n)) == MG_OK)
@@ -221,7 +209,7 @@ static int explain_compute(mg_explain_result **res, const json_t *spec, mg_expla
         return rc;
     }
     if ((rc = mg_explain_background_sample(&bg, raw, n, ni,
-                                           (size_t)integer(spec, "background", 100),
+                                           (size_t)web_json_int(spec, "background", 100),
                                            opts->seed)) < 0)
         return rc;
     if (method == MG_EXPLAIN_EXACT)
@@ -245,7 +233,7 @@ static int run_explain(json_t **out, const json_t *spec, const mg_model *m, cons
     double *raw = NULL;
     int rc;
 
-    if (json_object_get(spec, "rows") && (rc = parse_rows(&first, &last, str(spec, "rows", ""))) < 0)
+    if (json_object_get(spec, "rows") && (rc = parse_rows(&first, &last, web_json_str(spec, "rows", ""))) < 0)
         return rc;
     if (n == 0)
         return mg_error_set(MG_EINVAL, "the data set has no rows");
@@ -253,8 +241,8 @@ static int run_explain(json_t **out, const json_t *spec, const mg_model *m, cons
         last = n - 1;
     if (first > last)
         return mg_error_set(MG_EINVAL, "field 'rows': the data set has %zu rows", n);
-    opts.nsamples = (size_t)integer(spec, "nsamples", 0);
-    opts.seed = (uint64_t)integer(spec, "seed", 1);
+    opts.nsamples = (size_t)web_json_int(spec, "nsamples", 0);
+    opts.seed = (uint64_t)web_json_int(spec, "seed", 1);
     opts.threads = 1; /* a job is one worker: keep the pool bounded */
     opts.progress = explain_progress;
     opts.progress_ctx = job;
@@ -289,7 +277,7 @@ int web_report_run(json_t **out, const json_t *spec, const mg_model *m, const ch
     *out = NULL;
     if ((rc = mg_dataset_open(&ds, data_path, NULL)) < 0)
         return rc;
-    if (strcmp(str(spec, "kind", ""), "bias") == 0)
+    if (strcmp(web_json_str(spec, "kind", ""), "bias") == 0)
         rc = run_bias(out, spec, m, model_path, data_path, ds, job);
     else
         rc = run_explain(out, spec, m, ds, job);

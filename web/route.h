@@ -158,6 +158,11 @@ int web_json_check(const json_t *body, const web_field *fields);
  */
 int web_name_check(const char *name, const char *what);
 
+/* Member `k` of object `o` as a string / integer / number, or `def` when absent. */
+const char *web_json_str(const json_t *o, const char *k, const char *def);
+long long web_json_int(const json_t *o, const char *k, long long def);
+double web_json_num(const json_t *o, const char *k, double def);
+
 /* A new formatted string (free() it), or NULL on ENOMEM. */
 char *web_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

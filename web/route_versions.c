@@ -3,6 +3,7 @@
 #include "routes_all.h"
 #include "train.h"
 
+#include "mg_buf.h"
 #include "mg_error.h"
 #include "mg_model.h"
 
@@ -35,16 +36,52 @@ int web_get_versions(web_reply *rep, web_request *req)
     return rc < 0 ? rc : web_reply_list(rep, "versions", list);
 }
 
+/* Version detail (DESIGN §4): governance's record with its model card and lineage graph. */
 int web_get_version(web_reply *rep, web_request *req)
 {
+    const char *name = web_param(req, "name");
+    char id[160];
     int64_t v;
-    json_t *out;
+    json_t *out, *card = NULL, *lineage = NULL;
     int rc;
 
     if ((rc = web_param_id(&v, req, "v")) < 0 ||
-        (rc = mg_gov_version_get(&out, req->srv->app->store, web_param(req, "name"), v)) < 0)
+        (rc = mg_gov_version_get(&out, req->srv->app->store, name, v)) < 0)
         return rc;
+    snprintf(id, sizeof id, "%s:%lld", name, (long long)v);
+    if ((rc = mg_gov_card(&card, req->srv->app->store, name, v)) < 0 ||
+        (rc = mg_gov_lineage(&lineage, req->srv->app->store, "version", id)) < 0) {
+        json_decref(card);
+        json_decref(out);
+        return rc;
+    }
+    json_object_set_new(out, "card", card);
+    json_object_set_new(out, "lineage", lineage);
     return web_reply_json(rep, 200, out);
+}
+
+/* The model card rendered as Markdown, for people and for attaching to a review. */
+int web_get_card(web_reply *rep, web_request *req)
+{
+    mg_buf md = MG_BUF_INIT;
+    int64_t v;
+    json_t *card;
+    int rc;
+
+    if ((rc = web_param_id(&v, req, "v")) < 0 ||
+        (rc = mg_gov_card(&card, req->srv->app->store, web_param(req, "name"), v)) < 0)
+        return rc;
+    rc = mg_gov_card_markdown(&md, card);
+    json_decref(card);
+    if (rc < 0) {
+        mg_buf_free(&md);
+        return rc;
+    }
+    rep->text_len = md.len;
+    if (!(rep->text = mg_buf_detach(&md)))
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    rep->content_type = "text/markdown; charset=utf-8";
+    return MG_OK;
 }
 
 static void version_event(mg_server *s, const char *model, const mg_gov_result *res,

@@ -113,8 +113,16 @@ static const web_route routes[] = {
      "Upload a .mgm artifact (201), or send a training spec to train one as a job (202)",
      WEB_BODY_JSON_OR_FILE, web_train_fields, version_query, "versions", 201, NULL, 0},
     {"GET", V1 "/models/{name}/versions/{v}", web_get_version, MG_WEB_ROLE_VIEWER,
-     "A version: stage, artifact, metrics, reports, transitions, privacy spend", WEB_BODY_NONE,
+     "A version: stage, artifact, metrics, reports, transitions, privacy spend, model card, "
+     "lineage", WEB_BODY_NONE,
      NULL, NULL, "versions", 200, NULL, 1},
+    {"GET", V1 "/models/{name}/versions/{v}/card", web_get_card, MG_WEB_ROLE_VIEWER,
+     "The version's model card as Markdown", WEB_BODY_NONE, NULL, NULL, "versions", 200,
+     "text/markdown", 0},
+    {"GET", V1 "/lineage/{kind}/{id}", web_get_lineage, MG_WEB_ROLE_VIEWER,
+     "W3C PROV lineage of a version (MODEL:N), dataset, run or report: used, "
+     "wasGeneratedBy, wasAssociatedWith, wasDerivedFrom",
+     WEB_BODY_NONE, NULL, NULL, "lineage", 200, NULL, 1},
     {"GET", V1 "/models/{name}/versions/{v}/reports", web_get_reports, MG_WEB_ROLE_VIEWER,
      "The reports of a version, each marked fresh when on the current artifact", WEB_BODY_NONE,
      NULL, NULL, "reports", 200, NULL, 1},

@@ -58,6 +58,10 @@ int web_patch_model(web_reply *rep, web_request *req);
 int web_get_versions(web_reply *rep, web_request *req);
 int web_get_version(web_reply *rep, web_request *req);
 int web_post_version(web_reply *rep, web_request *req);
+int web_get_card(web_reply *rep, web_request *req);
+
+/* route_lineage.c */
+int web_get_lineage(web_reply *rep, web_request *req);
 
 /* route_reports.c */
 int web_get_reports(web_reply *rep, web_request *req);

@@ -51,42 +51,24 @@ const web_field web_train_fields[] = {
     {"dp", WEB_OBJECT, 0, "train with DP-SGD", dp_fields, WEB_ANY, NULL},
     {NULL, WEB_ANY, 0, NULL, NULL, WEB_ANY, NULL}};
 
-static double num(const json_t *o, const char *k, double def)
-{
-    json_t *v = json_object_get(o, k);
-    return v ? json_number_value(v) : def;
-}
-
-static long long integer(const json_t *o, const char *k, long long def)
-{
-    json_t *v = json_object_get(o, k);
-    return v ? (long long)json_integer_value(v) : def;
-}
-
-static const char *str(const json_t *o, const char *k, const char *def)
-{
-    json_t *v = json_object_get(o, k);
-    return v ? json_string_value(v) : def;
-}
-
 int web_train_check(const json_t *spec)
 {
     const json_t *dp = json_object_get(spec, "dp"), *hidden = json_object_get(spec, "hidden");
-    double tf = num(spec, "test_fraction", 0.2);
+    double tf = web_json_num(spec, "test_fraction", 0.2);
     size_t i;
     json_t *h;
 
-    if (integer(spec, "epochs", 10) < 1 || integer(spec, "epochs", 10) > 100000)
+    if (web_json_int(spec, "epochs", 10) < 1 || web_json_int(spec, "epochs", 10) > 100000)
         return mg_error_set(MG_EINVAL, "field 'epochs': expected 1..100000");
-    if (integer(spec, "batch", 64) < 1 || integer(spec, "batch", 64) > 1000000)
+    if (web_json_int(spec, "batch", 64) < 1 || web_json_int(spec, "batch", 64) > 1000000)
         return mg_error_set(MG_EINVAL, "field 'batch': expected 1..1000000");
     if (!(tf >= 0 && tf < 1))
         return mg_error_set(MG_EINVAL, "field 'test_fraction': expected a share in [0, 1)");
-    if (!(num(spec, "lr", 0.01) > 0))
+    if (!(web_json_num(spec, "lr", 0.01) > 0))
         return mg_error_set(MG_EINVAL, "field 'lr': expected a positive rate");
-    if (!(num(spec, "l2", 0) >= 0))
+    if (!(web_json_num(spec, "l2", 0) >= 0))
         return mg_error_set(MG_EINVAL, "field 'l2': expected 0 or more");
-    if (integer(spec, "seed", 1) < 0)
+    if (web_json_int(spec, "seed", 1) < 0)
         return mg_error_set(MG_EINVAL, "field 'seed': expected 0 or more");
     if (json_array_size(hidden) > 8)
         return mg_error_set(MG_EINVAL, "field 'hidden': at most 8 layers");
@@ -150,7 +132,7 @@ static int pick_features(run *r)
 
 static int pick_model(run *r)
 {
-    const char *type = str(r->spec, "model", "logistic"), *positive = str(r->spec, "positive", NULL);
+    const char *type = web_json_str(r->spec, "model", "logistic"), *positive = web_json_str(r->spec, "positive", NULL);
     const json_t *hidden = json_object_get(r->spec, "hidden");
     int numeric = mg_dataset_col_numeric(r->ds, (size_t)r->label_col) != NULL, regression;
     size_t i;
@@ -161,8 +143,8 @@ static int pick_model(run *r)
     for (i = 0; model_types[i] && strcmp(model_types[i], type) != 0; i++)
         ;
     r->mspec.type = (mg_model_type)i;
-    r->mspec.label = str(r->spec, "label", NULL);
-    r->mspec.activation = strcmp(str(r->spec, "activation", "relu"), "tanh") == 0 ? MG_ACT_TANH
+    r->mspec.label = web_json_str(r->spec, "label", NULL);
+    r->mspec.activation = strcmp(web_json_str(r->spec, "activation", "relu"), "tanh") == 0 ? MG_ACT_TANH
                                                                                  : MG_ACT_RELU;
     if (r->mspec.type == MG_MODEL_MLP) {
         if (hidden) {
@@ -221,7 +203,7 @@ static int split_rows(run *r)
                           r->mspec.label);
         goto done;
     }
-    rc = mg_split_make(&r->split, r->nvalid, 0.0, num(r->spec, "test_fraction", 0.2), r->rc.seed,
+    rc = mg_split_make(&r->split, r->nvalid, 0.0, web_json_num(r->spec, "test_fraction", 0.2), r->rc.seed,
                        NULL);
     for (size_t i = 0; rc == MG_OK && i < r->split.ntrain; i++)
         r->split.train[i] = r->valid[r->split.train[i]];
@@ -257,15 +239,15 @@ static int build(run *r)
 {
     mg_pipeline *p = NULL;
     mg_model *m = NULL;
-    const char *opt = str(r->spec, "optimizer", "adam");
+    const char *opt = web_json_str(r->spec, "optimizer", "adam");
     int rc;
 
     r->to = (mg_train_options)MG_TRAIN_OPTIONS_INIT;
-    r->to.epochs = (size_t)integer(r->spec, "epochs", 10);
-    r->to.batch_size = (size_t)integer(r->spec, "batch", 64);
+    r->to.epochs = (size_t)web_json_int(r->spec, "epochs", 10);
+    r->to.batch_size = (size_t)web_json_int(r->spec, "batch", 64);
     r->to.optim.kind = strcmp(opt, "sgd") == 0 ? MG_OPTIM_SGD : MG_OPTIM_ADAM;
-    r->to.optim.lr = num(r->spec, "lr", r->to.optim.kind == MG_OPTIM_SGD ? 0.1 : 0.01);
-    r->to.optim.l2 = num(r->spec, "l2", 0.0);
+    r->to.optim.lr = web_json_num(r->spec, "lr", r->to.optim.kind == MG_OPTIM_SGD ? 0.1 : 0.01);
+    r->to.optim.l2 = web_json_num(r->spec, "l2", 0.0);
     if ((rc = mg_pipeline_fit(&p, r->ds, r->split.train, r->split.ntrain, r->features,
                               r->nfeatures)) < 0 ||
         (rc = mg_model_create(&m, &r->mspec, p)) < 0 ||
@@ -357,16 +339,16 @@ int web_train_run(json_t **summary, const json_t *spec, const char *data_path,
     r.data = data_path;
     r.job = job;
     r.rc = (mg_run_config)MG_RUN_CONFIG_INIT;
-    r.rc.seed = (uint64_t)integer(spec, "seed", 1);
+    r.rc.seed = (uint64_t)web_json_int(spec, "seed", 1);
     if (!sum) {
         rc = mg_error_set(MG_ENOMEM, "out of memory");
         goto done;
     }
     if ((rc = mg_dataset_open(&r.ds, data_path, NULL)) < 0)
         goto done;
-    if ((r.label_col = mg_dataset_col_find(r.ds, str(spec, "label", ""))) < 0) {
+    if ((r.label_col = mg_dataset_col_find(r.ds, web_json_str(spec, "label", ""))) < 0) {
         rc = mg_error_set(MG_ENOTFOUND, "field 'label': no column '%s' in the data set",
-                          str(spec, "label", ""));
+                          web_json_str(spec, "label", ""));
         goto done;
     }
     if ((rc = pick_features(&r)) < 0 || (rc = pick_model(&r)) < 0 || (rc = split_rows(&r)) < 0 ||

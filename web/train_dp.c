@@ -12,12 +12,6 @@ struct web_train_dp {
     mg_dpsgd *d;
 };
 
-static double num(const json_t *o, const char *k, double def)
-{
-    json_t *v = json_object_get(o, k);
-    return v ? json_number_value(v) : def;
-}
-
 int web_train_dp_attach(web_train_dp **dp_out, mg_estimator *e, mg_hook *hooks, size_t *nh,
                         const json_t *dp, size_t rows, size_t epochs, const double *prior_rdp)
 {
@@ -31,13 +25,13 @@ int web_train_dp_attach(web_train_dp **dp_out, mg_estimator *e, mg_hook *hooks, 
     if (!rows)
         return mg_error_set(MG_EINVAL, "field 'dp': no training rows");
     /* Opacus's convention: q = batch size / rows unless given */
-    o.sample_rate = num(dp, "sample_rate",
+    o.sample_rate = web_json_num(dp, "sample_rate",
                         fmin(1.0, (double)mg_estimator_options(e)->batch_size / (double)rows));
-    o.max_grad_norm = num(dp, "max_grad_norm", 0);
-    o.noise_multiplier = num(dp, "noise_multiplier", 0);
-    o.target_epsilon = num(dp, "target_epsilon", 0);
-    o.delta = num(dp, "delta", 0);
-    o.max_epsilon = num(dp, "max_epsilon", 0);
+    o.max_grad_norm = web_json_num(dp, "max_grad_norm", 0);
+    o.noise_multiplier = web_json_num(dp, "noise_multiplier", 0);
+    o.target_epsilon = web_json_num(dp, "target_epsilon", 0);
+    o.delta = web_json_num(dp, "delta", 0);
+    o.max_epsilon = web_json_num(dp, "max_epsilon", 0);
     if (!(w = calloc(1, sizeof *w)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     if ((rc = mg_dpsgd_create(&w->d, &o, rows, epochs, prior_rdp)) < 0) {
