@@ -116,8 +116,7 @@ for r in "POST /api/v1/datasets" "POST /api/v1/models" "POST /api/v1/models/{nam
     "GET /api/v1/jobs/{id}" "POST /api/v1/models/{name}/versions/{v}/reports" \
     "POST /api/v1/models/{name}/versions/{v}/transitions" "GET /api/v1/models/{name}/versions/{v}" \
     "GET /api/v1/log/tree-head" "GET /api/v1/log/proof/inclusion" "GET /api/v1/log/entries/{index}" \
-    "PATCH /api/v1/models/{name}" "GET /api/v1/models/{name}/versions/{v}/card" \
-    "GET /api/v1/models/{name}/versions/{v}/gates" "GET /api/v1/models/{name}/versions/{v}/lineage" \
+    "PATCH /api/v1/models/{name}" "GET /api/v1/models/{name}/versions/{v}/gates" \
     "GET /api/v1/runs/{id}" "GET /api/v1/log/keys" "GET /api/v1/reports/{id}"; do
     grep -qxF "$r" <<<"$have" || missing+=("$r")
 done

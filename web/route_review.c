@@ -1,22 +1,8 @@
-/* route_review.c - what a reviewer reads beside a version: card, gates now, lineage, run, keys. */
+/* route_review.c - what a reviewer reads beside a version: gates now, its run, the log's keys. */
 #include "app.h"
 #include "routes_all.h"
 
 #include "mg_error.h"
-
-#include <stdio.h>
-
-int web_get_card(web_reply *rep, web_request *req)
-{
-    int64_t v;
-    json_t *card;
-    int rc;
-
-    if ((rc = web_param_id(&v, req, "v")) < 0 ||
-        (rc = mg_gov_card(&card, req->srv->app->store, web_param(req, "name"), v)) < 0)
-        return rc;
-    return web_reply_json(rep, 200, card);
-}
 
 /* The gates as the caller would meet them if they approved now: nothing changes. */
 int web_get_gates(web_reply *rep, web_request *req)
@@ -30,32 +16,6 @@ int web_get_gates(web_reply *rep, web_request *req)
                                    web_param(req, "name"), v)) < 0)
         return rc;
     return web_reply_json(rep, 200, gates);
-}
-
-int web_get_version_lineage(web_reply *rep, web_request *req)
-{
-    char id[160];
-    int64_t v;
-    json_t *g;
-    int rc;
-
-    if ((rc = web_param_id(&v, req, "v")) < 0)
-        return rc;
-    snprintf(id, sizeof id, "%s:%lld", web_param(req, "name"), (long long)v);
-    if ((rc = mg_gov_lineage(&g, req->srv->app->store, "version", id)) < 0)
-        return rc;
-    return web_reply_json(rep, 200, g);
-}
-
-int web_get_lineage(web_reply *rep, web_request *req)
-{
-    json_t *g;
-    int rc;
-
-    if ((rc = mg_gov_lineage(&g, req->srv->app->store, web_param(req, "kind"),
-                             web_param(req, "id"))) < 0)
-        return rc;
-    return web_reply_json(rep, 200, g);
 }
 
 int web_get_run(web_reply *rep, web_request *req)

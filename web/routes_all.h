@@ -27,10 +27,7 @@ int web_get_ui_index(web_reply *rep, web_request *req);
 int web_get_ui_file(web_reply *rep, web_request *req);
 
 /* route_review.c */
-int web_get_card(web_reply *rep, web_request *req);
 int web_get_gates(web_reply *rep, web_request *req);
-int web_get_version_lineage(web_reply *rep, web_request *req);
-int web_get_lineage(web_reply *rep, web_request *req);
 int web_get_run(web_reply *rep, web_request *req);
 int web_get_log_keys(web_reply *rep, web_request *req);
 

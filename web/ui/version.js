@@ -363,9 +363,9 @@ function logIndices(d, run, reports, history, card) {
 export async function renderVersion(name, v, reroute) {
     const ctx = {name, v};
     const base = `/models/${seg(name)}/versions/${seg(v)}`;
-    const [d, model, card, reps, trans, gates, lineage] = await Promise.all([get(base),
-        getOptional(`/models/${seg(name)}`), getOptional(`${base}/card`), getOptional(`${base}/reports`),
-        getOptional(`${base}/transitions`), getOptional(`${base}/gates`), getOptional(`${base}/lineage`)]);
+    const [d, model, reps, trans, gates] = await Promise.all([get(base), getOptional(`/models/${seg(name)}`),
+        getOptional(`${base}/reports`), getOptional(`${base}/transitions`), getOptional(`${base}/gates`)]);
+    const {card, lineage} = d;
     const reports = asList(reps || d.reports || [], 'reports');
     const run = d.run_id ? await getOptional(`/runs/${seg(d.run_id)}`) : null;
     const [bias, explain, dataset] = await Promise.all([
