@@ -131,6 +131,8 @@ static const cli_flag token_flags[] = {
 static const cli_flag verify_flags[] = {
     {"store", "DIR", "verify a whole store"},
     {"bundle", "FILE", "verify an audit bundle, no store needed"},
+    {"trusted-key", "KEYID", "the key id the log must have been founded with"},
+    {"threads", "N", "signature-checking threads (default: one per CPU)"},
     {NULL, NULL, NULL}};
 
 static const cli_flag audit_flags[] = {

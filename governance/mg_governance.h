@@ -614,4 +614,63 @@ int mg_gov_card(json_t **out, mg_store *s, const char *model, int64_t number);
 /* Append the Markdown rendering of a card from mg_gov_card(). Errors: MG_EINVAL, MG_ENOMEM. */
 int mg_gov_card_markdown(mg_buf *out, const json_t *card);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Verification (offline: no server, no private key needed)                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct mg_gov_verify_summary {
+    uint64_t entries, tree_heads, records, keys, artifacts;
+    unsigned threads;          /* signature-checking threads used */
+    char root[MG_SHA256_HEX];  /* root of the latest signed tree head */
+    double seconds;
+} mg_gov_verify_summary;
+
+/*
+ * Verify the store in `dir`, read-only: every entry's position, canonical
+ * form, fields, "prev" chain, leaf hash and Ed25519 signature (the key chain
+ * founded by entry 0 and extended only by "key.rotate" entries the old key
+ * signed); every stored Merkle node; every signed tree head's root, bytes and
+ * signature, the latest covering the whole log; the inventory rows against
+ * the entries that made them (hashes, stages, policies); the key files; and
+ * every artifact's bytes against its sha256 name. Signatures are checked on
+ * `threads` threads (0: one per CPU). `trusted_key_id` (may be NULL) pins
+ * the key entry 0 must found the log with.
+ * Returns MG_OK, or MG_EVERIFY whose message names the first failure: the
+ * lowest log entry or tree head at fault, else the row, key file or artifact.
+ * Errors also: MG_ENOTFOUND (no store), MG_EINVAL (trusted key id), MG_EIO.
+ */
+int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned threads,
+                        const char *trusted_key_id);
+
+/*
+ * Write the audit bundle of version `number` of `model` to `path` (a ustar
+ * archive, written atomically):
+ *   bundle.json      {"format":"modelgov-audit-bundle/1","model","version",
+ *                     "tree_head":{signed},"entries":[i...],"keys":[id...],
+ *                     "artifacts":[sha...],"reports":[sha...]} (canonical JSON)
+ *   log/<i>.json     signed entry + "proof": its inclusion proof in that tree head
+ *   keys/<id>.pem    every signing key, exactly as the log announced it
+ *   artifacts/<sha>  the version's model artifact
+ *   reports/<sha>    its reports
+ * The entries are the version's story: entry 0 and every key rotation (the
+ * key chain), the model's creation and updates, the data set, the run, the
+ * registration, reports, comments and transitions. *summary (may be NULL)
+ * gets the manifest with "bytes" and "path". Errors: MG_ENOTFOUND, MG_EIO.
+ */
+int mg_gov_audit_export(json_t **summary, mg_store *s, const char *model, int64_t number,
+                        const char *path);
+
+/*
+ * Verify an audit bundle with no store: the archive byte for byte (tar
+ * checksums, zero padding), the manifest canonical and complete, the key
+ * chain from entry 0, each entry canonical, signed by the key in force, its
+ * leaf included in the tree head by its proof, the tree head signed; the
+ * artifact and reports hash to the sha256 the entries name. A bundle without
+ * a signed tree head is refused. On success *summary is {"bundle","model",
+ * "version","stage","submitter","artifact_sha256","entries","reports":[...],
+ * "tree_head","keys"}. Errors: MG_EVERIFY naming the first failure,
+ * MG_EPARSE (not a tar), MG_ENOTFOUND, MG_ETOOBIG (over 2 GiB).
+ */
+int mg_gov_verify_bundle(json_t **summary, const char *path);
+
 #endif

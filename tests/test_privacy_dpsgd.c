@@ -13,17 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-static mg_dpsgd *make_dpsgd(double q, double C, double sigma, size_t rows, uint64_t seed)
+/* Options at delta 1e-5; seed 0 means the secure source, any other a seeded one. */
+static mg_dpsgd_options options(double q, double C, double sigma, uint64_t seed)
 {
     mg_dpsgd_options o = MG_DPSGD_OPTIONS_INIT;
-    mg_dpsgd *d;
-
     o.sample_rate = q;
     o.max_grad_norm = C;
     o.noise_multiplier = sigma;
     o.delta = 1e-5;
     o.insecure = seed != 0;
     o.insecure_seed = seed;
+    return o;
+}
+
+static mg_dpsgd *make_dpsgd(double q, double C, double sigma, size_t rows, uint64_t seed)
+{
+    mg_dpsgd_options o = options(q, C, sigma, seed);
+    mg_dpsgd *d;
     ck_assert_int_eq(mg_dpsgd_create(&d, &o, rows, 1, NULL), MG_OK);
     return d;
 }
@@ -251,19 +257,13 @@ static mg_estimator *small_estimator(mg_model_type type)
  */
 START_TEST(test_dpsgd_train_accounts_steps)
 {
-    mg_dpsgd_options o = MG_DPSGD_OPTIONS_INIT;
+    mg_dpsgd_options o = options(0.05, 1.0, 1.2, 3);
     mg_privacy_event ev = {0.05, 1.2, 60};
     mg_input in = {XS, YS, NS};
     double params[2][64] = {{0}};
     mg_dpsgd_report r;
     double eps, order;
 
-    o.sample_rate = 0.05;
-    o.max_grad_norm = 1.0;
-    o.noise_multiplier = 1.2;
-    o.delta = 1e-5;
-    o.insecure = 1;
-    o.insecure_seed = 3;
     for (int k = 0; k < 2; k++) {
         mg_estimator *e = small_estimator(MG_MODEL_MLP);
         mg_dpsgd *d;
@@ -302,17 +302,11 @@ END_TEST
  */
 START_TEST(test_dpsgd_clipper_equals_aggregator)
 {
-    mg_dpsgd_options o = MG_DPSGD_OPTIONS_INIT;
+    mg_dpsgd_options o = options(0.05, 0.3, 0.8, 77);
     mg_input in = {XS, YS, NS};
     mg_estimator *e[2];
     mg_dpsgd *d[2];
 
-    o.sample_rate = 0.05;
-    o.max_grad_norm = 0.3;
-    o.noise_multiplier = 0.8;
-    o.delta = 1e-5;
-    o.insecure = 1;
-    o.insecure_seed = 77;
     for (int k = 0; k < 2; k++) {
         e[k] = small_estimator(MG_MODEL_MLP);
         ck_assert_int_eq(mg_dpsgd_create(&d[k], &o, NS, 3, NULL), MG_OK);
@@ -343,7 +337,7 @@ END_TEST
  */
 START_TEST(test_dpsgd_max_epsilon)
 {
-    mg_dpsgd_options o = MG_DPSGD_OPTIONS_INIT;
+    mg_dpsgd_options o = options(0.05, 1.0, 1.0, 3);
     mg_input in = {XS, YS, NS};
     mg_estimator *e = small_estimator(MG_MODEL_LOGISTIC);
     mg_dpsgd_report r;
@@ -354,12 +348,6 @@ START_TEST(test_dpsgd_max_epsilon)
     mg_grad_aggregator ag;
     double grad[5];
 
-    o.sample_rate = 0.05;
-    o.max_grad_norm = 1.0;
-    o.noise_multiplier = 1.0;
-    o.delta = 1e-5;
-    o.insecure = 1;
-    o.insecure_seed = 3;
     ck_assert_int_eq(mg_privacy_epsilon(&full, NULL, &ev, 1, 1e-5, MG_PRIVACY_RDP), MG_OK);
     o.max_epsilon = 0.8 * full;
     ck_assert_int_eq(mg_dpsgd_create(&d, &o, NS, 3, NULL), MG_OK);

@@ -1,0 +1,654 @@
+/* verify.c - `modelgov verify --store`: recompute and check everything the store claims. */
+#include "inventory.h"
+#include "verify.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define RANK_RECORDS (GOV_RANK_AFTER_LOG - 3)
+#define RANK_KEYS (GOV_RANK_AFTER_LOG - 2)
+#define RANK_ARTIFACTS (GOV_RANK_AFTER_LOG - 1)
+
+typedef struct vstate {
+    const char *dir;
+    gov_conn *c;
+    gov_failure f;
+    gov_checker *checker;
+    mg_key **keys; /* every key the log announced, in order; the last is in force */
+    size_t nkeys;
+    mg_key *pending; /* announced by the entry just read; in force after it */
+    const char *trusted;
+    mg_gov_verify_summary *sum;
+} vstate;
+
+static const mg_key *current_key(const vstate *v)
+{
+    return v->nkeys ? v->keys[v->nkeys - 1] : NULL;
+}
+
+static int key_push(vstate *v, mg_key *k)
+{
+    mg_key **grown = realloc(v->keys, (v->nkeys + 1) * sizeof *grown);
+    if (!grown) {
+        mg_key_free(k);
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    }
+    v->keys = grown;
+    v->keys[v->nkeys++] = k;
+    return MG_OK;
+}
+
+int gov_announced_key(mg_key **out, const json_t *subject, char *why, size_t n)
+{
+    const char *pem = json_string_value(json_object_get(subject, "public_key"));
+    const char *id = json_string_value(json_object_get(subject, "key_id"));
+
+    *out = NULL;
+    if (!pem || !id || mg_key_from_public_pem(out, pem, strlen(pem)) < 0) {
+        mg_error_clear();
+        snprintf(why, n, "announces no readable public key");
+        return MG_EVERIFY;
+    }
+    if (strcmp(mg_key_id(*out), id) != 0) {
+        snprintf(why, n, "announces key_id %.16s... but its public key has id %.16s...", id,
+                 mg_key_id(*out));
+        mg_key_free(*out);
+        *out = NULL;
+        return MG_EVERIFY;
+    }
+    return MG_OK;
+}
+
+/*
+ * Entry 0 founds the key chain ("store.init" announcing a key it is signed
+ * with); a "key.rotate" entry, signed by the key in force, names the next.
+ * Only entries that can be such are parsed here; the workers check the rest.
+ */
+static int follow_keys(vstate *v, uint64_t i, const char *body, size_t len)
+{
+    const char *action, *previous;
+    const json_t *subject;
+    json_t *e = NULL;
+    mg_key *k = NULL;
+    char why[400];
+
+    if (i != 0 && !strstr(body, "\"action\":\"key.rotate\""))
+        return MG_OK;
+    if (gov_entry_check(&e, body, len, i, NULL, why, sizeof why) < 0) {
+        gov_fail(&v->f, 4 * i, "log entry %llu: %s", (unsigned long long)i, why);
+        return MG_EVERIFY;
+    }
+    action = json_string_value(json_object_get(e, "action"));
+    subject = json_object_get(e, "subject");
+    previous = json_string_value(json_object_get(subject, "previous_key_id"));
+    if (i == 0 && strcmp(action, "store.init") != 0) {
+        gov_fail(&v->f, 0, "log entry 0: is \"%s\", not the \"store.init\" that announces the "
+                           "first key",
+                 action);
+    } else if (i != 0 && strcmp(action, "key.rotate") != 0) {
+        json_decref(e);
+        return MG_OK; /* only mentions key.rotate somewhere in its subject */
+    } else if (gov_announced_key(&k, subject, why, sizeof why) < 0) {
+        gov_fail(&v->f, 4 * i, "log entry %llu: %s", (unsigned long long)i, why);
+    } else if (i == 0 && v->trusted && strcmp(mg_key_id(k), v->trusted) != 0) {
+        gov_fail(&v->f, 0, "log entry 0: founds the log with key %.16s..., not the trusted key "
+                           "%.16s...",
+                 mg_key_id(k), v->trusted);
+    } else if (i != 0 && (!previous || strcmp(previous, mg_key_id(current_key(v))) != 0)) {
+        gov_fail(&v->f, 4 * i, "log entry %llu: rotates from key %.16s..., but key %.16s... is in "
+                               "force",
+                 (unsigned long long)i, previous ? previous : "(none)", mg_key_id(current_key(v)));
+    } else {
+        json_decref(e);
+        if (i == 0)
+            return key_push(v, k);
+        v->pending = k;
+        return MG_OK;
+    }
+    json_decref(e);
+    mg_key_free(k);
+    return MG_EVERIFY;
+}
+
+/* ---- the Merkle tree: recomputed from the entries, and the stored nodes checked on the way ---- */
+
+typedef struct range {
+    unsigned char stack[64][MG_SHA256_LEN];
+    size_t depth;
+    uint64_t size;
+} range;
+
+static int range_push(vstate *v, range *r, const unsigned char leaf[MG_SHA256_LEN])
+{
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?");
+    unsigned char h[MG_SHA256_LEN];
+    uint64_t i = r->size;
+    unsigned level = 0;
+    int rc;
+
+    if (!q)
+        return MG_ERROR;
+    memcpy(h, leaf, MG_SHA256_LEN);
+    for (uint64_t n = i; n & 1; n >>= 1) {
+        if ((rc = mg_merkle_node_hash(h, r->stack[--r->depth], h)) < 0)
+            return rc;
+        level++;
+        sqlite3_bind_int(q, 1, (int)level);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)(i >> level));
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW || sqlite3_column_bytes(q, 0) != MG_SHA256_LEN ||
+            memcmp(sqlite3_column_blob(q, 0), h, MG_SHA256_LEN) != 0)
+            gov_fail(&v->f, 4 * i + 1, "Merkle node (level %u, index %llu), completed by log entry "
+                                   "%llu, is %s",
+                     level, (unsigned long long)(i >> level), (unsigned long long)i,
+                     rc == SQLITE_ROW ? "not the hash of its children" : "missing");
+        sqlite3_reset(q);
+    }
+    memcpy(r->stack[r->depth++], h, MG_SHA256_LEN);
+    r->size++;
+    return MG_OK;
+}
+
+static int range_root(unsigned char root[MG_SHA256_LEN], const range *r)
+{
+    unsigned char h[MG_SHA256_LEN];
+    int rc;
+
+    if (r->depth == 0)
+        return mg_sha256_digest(root, "", 0);
+    memcpy(h, r->stack[r->depth - 1], MG_SHA256_LEN);
+    for (size_t i = r->depth - 1; i-- > 0;)
+        if ((rc = mg_merkle_node_hash(h, r->stack[i], h)) < 0)
+            return rc;
+    memcpy(root, h, MG_SHA256_LEN);
+    return MG_OK;
+}
+
+/* The tree head row `th` (size, root, time, body, key_id, sig) against the recomputed tree. */
+static int check_tree_head(vstate *v, sqlite3_stmt *th, const range *r)
+{
+    uint64_t size = (uint64_t)sqlite3_column_int64(th, 0), rank = 4 * size - 1;
+    unsigned char root[MG_SHA256_LEN];
+    char hex[MG_SHA256_HEX];
+    const char *time = (const char *)sqlite3_column_text(th, 2);
+    const char *key_id = (const char *)sqlite3_column_text(th, 4);
+    mg_buf want = MG_BUF_INIT;
+    gov_check chk;
+    int rc;
+
+    if ((rc = range_root(root, r)) < 0)
+        return rc;
+    mg_sha256_hex(hex, root);
+    v->sum->tree_heads++;
+    snprintf(v->sum->root, sizeof v->sum->root, "%s", hex);
+    if (sqlite3_column_bytes(th, 1) != MG_SHA256_LEN ||
+        memcmp(sqlite3_column_blob(th, 1), root, MG_SHA256_LEN) != 0) {
+        gov_fail(&v->f, rank, "tree head of size %llu: its root is not the root of the first "
+                              "%llu entries (%.16s...)",
+                 (unsigned long long)size, (unsigned long long)size, hex);
+        return MG_OK;
+    }
+    if ((rc = mg_gov_tree_head_bytes(&want, size, hex, time ? time : "")) < 0)
+        return rc;
+    if ((size_t)sqlite3_column_bytes(th, 3) != want.len ||
+        memcmp(sqlite3_column_blob(th, 3), want.ptr, want.len) != 0) {
+        gov_fail(&v->f, rank, "tree head of size %llu: its signed bytes do not say size %llu, "
+                              "root %.16s..., time %s",
+                 (unsigned long long)size, (unsigned long long)size, hex, time ? time : "");
+        mg_buf_free(&want);
+        return MG_OK;
+    }
+    if (!key_id || strcmp(key_id, mg_key_id(current_key(v))) != 0 ||
+        sqlite3_column_bytes(th, 5) != MG_ED25519_SIG_LEN) {
+        gov_fail(&v->f, rank, "tree head of size %llu: signed by key %.16s..., but key %.16s... "
+                              "is in force",
+                 (unsigned long long)size, key_id ? key_id : "(none)", mg_key_id(current_key(v)));
+        mg_buf_free(&want);
+        return MG_OK;
+    }
+    memset(&chk, 0, sizeof chk);
+    chk.rank = rank;
+    chk.bytes = want.ptr; /* the checker takes the bytes */
+    chk.len = want.len;
+    memcpy(chk.sig, sqlite3_column_blob(th, 5), MG_ED25519_SIG_LEN);
+    chk.key = current_key(v);
+    snprintf(chk.what, sizeof chk.what, "tree head of size %llu", (unsigned long long)size);
+    return gov_checker_add(v->checker, &chk);
+}
+
+/* Entries in order: position, leaf, prev chain, key chain, Merkle nodes; signatures in parallel. */
+static int check_log(vstate *v)
+{
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT idx, body, leaf, key_id, sig FROM log_entries ORDER "
+                                     "BY idx");
+    sqlite3_stmt *th = gov_stmt(v->c, "SELECT size, root, time, body, key_id, sig FROM tree_heads "
+                                      "ORDER BY size");
+    unsigned char prev[MG_SHA256_LEN] = {0}, leaf[MG_SHA256_LEN];
+    uint64_t i = 0, last_head = 0;
+    int rc = MG_OK, step, th_rc;
+    range r;
+
+    if (!q || !th)
+        return MG_ERROR;
+    memset(&r, 0, sizeof r);
+    th_rc = sqlite3_step(th);
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *body = (const char *)sqlite3_column_blob(q, 1);
+        size_t len = (size_t)sqlite3_column_bytes(q, 1);
+        const char *key_id = (const char *)sqlite3_column_text(q, 3);
+        gov_check chk;
+
+        if ((uint64_t)sqlite3_column_int64(q, 0) != i) {
+            gov_fail(&v->f, 4 * i, "log entry %llu is missing (the next stored entry is %lld)",
+                     (unsigned long long)i, (long long)sqlite3_column_int64(q, 0));
+            break;
+        }
+        if (!body)
+            body = "";
+        if ((rc = mg_merkle_leaf_hash(leaf, body, len)) < 0)
+            goto done;
+        if (sqlite3_column_bytes(q, 2) != MG_SHA256_LEN ||
+            memcmp(sqlite3_column_blob(q, 2), leaf, MG_SHA256_LEN) != 0)
+            gov_fail(&v->f, 4 * i, "log entry %llu: its stored leaf hash is not SHA-256(0x00 || "
+                                   "entry)",
+                     (unsigned long long)i);
+        if (follow_keys(v, i, body, len) < 0 || !current_key(v))
+            break; /* without the key chain nothing after can be checked */
+        if (!key_id || strcmp(key_id, mg_key_id(current_key(v))) != 0)
+            gov_fail(&v->f, 4 * i, "log entry %llu: marked as signed by key %.16s..., but key "
+                                   "%.16s... is in force",
+                     (unsigned long long)i, key_id ? key_id : "(none)", mg_key_id(current_key(v)));
+        memset(&chk, 0, sizeof chk);
+        chk.rank = 4 * i;
+        chk.is_entry = 1;
+        chk.index = i;
+        mg_sha256_hex(chk.prev, prev);
+        if (sqlite3_column_bytes(q, 4) == MG_ED25519_SIG_LEN)
+            memcpy(chk.sig, sqlite3_column_blob(q, 4), MG_ED25519_SIG_LEN);
+        chk.key = current_key(v);
+        snprintf(chk.what, sizeof chk.what, "log entry %llu", (unsigned long long)i);
+        if (!(chk.bytes = malloc(len ? len : 1))) {
+            rc = mg_error_set(MG_ENOMEM, "out of memory");
+            goto done;
+        }
+        memcpy(chk.bytes, body, len);
+        chk.len = len;
+        if ((rc = gov_checker_add(v->checker, &chk)) < 0 ||
+            (rc = mg_sha256_digest(prev, body, len)) < 0 || (rc = range_push(v, &r, leaf)) < 0)
+            goto done;
+        if (v->pending) { /* the rotation entry is signed; its key signs from here on */
+            if ((rc = key_push(v, v->pending)) < 0) {
+                v->pending = NULL;
+                goto done;
+            }
+            v->pending = NULL;
+        }
+        i++;
+        while (th_rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(th, 0) <= i) {
+            if ((uint64_t)sqlite3_column_int64(th, 0) == i) {
+                if ((rc = check_tree_head(v, th, &r)) < 0)
+                    goto done;
+                last_head = i;
+            } else {
+                gov_fail(&v->f, 4 * (uint64_t)sqlite3_column_int64(th, 0) - 1,
+                         "tree head of size %lld: not a size the log has been",
+                         (long long)sqlite3_column_int64(th, 0));
+            }
+            th_rc = sqlite3_step(th);
+        }
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = gov_db_error(v->c, "log_entries");
+        goto done;
+    }
+    v->sum->entries = i;
+    if (i == 0)
+        gov_fail(&v->f, 0, "the log is empty: log entry 0 is missing");
+    else if (th_rc == SQLITE_ROW)
+        gov_fail(&v->f, 4 * i, "log entry %llu is missing: the tree head of size %lld covers it",
+                 (unsigned long long)i, (long long)sqlite3_column_int64(th, 0));
+    else if (last_head < i)
+        gov_fail(&v->f, 4 * last_head, "log entries %llu to %llu are covered by no signed tree "
+                                       "head",
+                 (unsigned long long)last_head, (unsigned long long)i - 1);
+    rc = MG_OK;
+done:
+    sqlite3_reset(q);
+    sqlite3_reset(th);
+    return rc;
+}
+
+/* ---- records: the rows the workflow reads, against the entries that created them ---- */
+
+static const struct record_check {
+    const char *table, *action;
+    const char *sql; /* id, log index, then one column per key */
+    const char *keys[4];
+} record_checks[] = {
+    {"datasets", "dataset.register",
+     "SELECT id, log_index, id, sha256, name FROM datasets ORDER BY id",
+     {"dataset_id", "sha256", "name"}},
+    {"models", "model.create", "SELECT id, log_index, id, name FROM models ORDER BY id",
+     {"model_id", "name"}},
+    {"versions", "version.register",
+     "SELECT v.id, v.log_index, v.id, m.name, v.number, v.artifact_sha256 FROM versions v JOIN "
+     "models m ON m.id = v.model_id ORDER BY v.id",
+     {"version_id", "model", "version", "artifact_sha256"}},
+    {"reports", "report.write",
+     "SELECT id, log_index, id, version_id, sha256, artifact_sha256 FROM reports ORDER BY id",
+     {"report_id", "version_id", "sha256", "artifact_sha256"}},
+    {"transitions", "version.transition",
+     "SELECT id, log_index, id, version_id, from_stage, to_stage FROM transitions ORDER BY id",
+     {"transition_id", "version_id", "from", "to"}},
+    {"comments", "version.comment",
+     "SELECT id, log_index, id, version_id, text FROM comments ORDER BY id",
+     {"comment_id", "version_id", "text"}},
+    {"tokens", "token.create", "SELECT id, log_index, id, name, role FROM tokens ORDER BY id",
+     {"token_id", "name", "role"}},
+    {"runs", "run.start", "SELECT id, start_index, id, dataset_id FROM runs ORDER BY id",
+     {"run_id", "dataset_id"}},
+    {"runs", "run.finish",
+     "SELECT id, finish_index, id, status, artifact_sha256 FROM runs WHERE finish_index IS NOT "
+     "NULL ORDER BY id",
+     {"run_id", "status", "artifact_sha256"}},
+    {"keys", NULL, "SELECT rowid, announced_index, id, public_pem FROM keys ORDER BY rowid",
+     {"key_id", "public_key"}},
+};
+
+/* Does column `col` of `q` hold the same value as JSON `v`? */
+static int same_value(sqlite3_stmt *q, int col, const json_t *v)
+{
+    switch (sqlite3_column_type(q, col)) {
+    case SQLITE_NULL:
+        return !v || json_is_null(v);
+    case SQLITE_INTEGER:
+        return json_is_number(v) && json_number_value(v) == (double)sqlite3_column_int64(q, col);
+    default:
+        return json_is_string(v) &&
+               strcmp(json_string_value(v), (const char *)sqlite3_column_text(q, col)) == 0;
+    }
+}
+
+static int entry_at(json_t **out, vstate *v, int64_t idx)
+{
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT body FROM log_entries WHERE idx = ?");
+    int rc;
+
+    *out = NULL;
+    if (!q)
+        return MG_ERROR;
+    sqlite3_bind_int64(q, 1, idx);
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        *out = json_loadb((const char *)sqlite3_column_blob(q, 0),
+                          (size_t)sqlite3_column_bytes(q, 0), 0, NULL);
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? MG_OK : gov_db_error(v->c, "log_entries");
+    sqlite3_reset(q);
+    return rc;
+}
+
+static int check_records_of(vstate *v, const struct record_check *rc_)
+{
+    sqlite3_stmt *q = gov_stmt(v->c, rc_->sql);
+    int rc;
+
+    if (!q)
+        return MG_ERROR;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0), idx = sqlite3_column_int64(q, 1);
+        const char *action;
+        json_t *e = NULL;
+        const json_t *subject;
+
+        v->sum->records++;
+        if ((rc = entry_at(&e, v, idx)) < 0)
+            break;
+        action = json_string_value(json_object_get(e, "action"));
+        subject = json_object_get(e, "subject");
+        if (!e || !action ||
+            (rc_->action ? strcmp(action, rc_->action) != 0
+                         : strcmp(action, "store.init") != 0 && strcmp(action, "key.rotate") != 0)) {
+            gov_fail(&v->f, RANK_RECORDS, "%s row %lld: log entry %lld is %s%s%s, not its %s",
+                     rc_->table, (long long)id, (long long)idx, e ? "\"" : "missing",
+                     action ? action : "", e ? "\"" : "",
+                     rc_->action ? rc_->action : "key announcement");
+            json_decref(e);
+            continue;
+        }
+        for (int k = 0; k < 4 && rc_->keys[k]; k++) {
+            if (!same_value(q, 2 + k, json_object_get(subject, rc_->keys[k]))) {
+                const char *col = sqlite3_column_name(q, 2 + k);
+                gov_fail(&v->f, RANK_RECORDS, "%s row %lld: %s differs from log entry %lld's \"%s\"",
+                         rc_->table, (long long)id, col, (long long)idx, rc_->keys[k]);
+                break;
+            }
+        }
+        json_decref(e);
+    }
+    rc = rc == SQLITE_DONE ? MG_OK : rc < 0 ? rc : gov_db_error(v->c, rc_->table);
+    sqlite3_reset(q);
+    return rc;
+}
+
+/* A version's stage is where its last logged transition took it. */
+static int check_stages(vstate *v)
+{
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT v.id, v.stage, coalesce((SELECT t.to_stage FROM "
+                                     "transitions t WHERE t.version_id = v.id ORDER BY t.id DESC "
+                                     "LIMIT 1), 'registered') FROM versions v ORDER BY v.id");
+    int rc;
+
+    if (!q)
+        return MG_ERROR;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        if (strcmp((const char *)sqlite3_column_text(q, 1),
+                   (const char *)sqlite3_column_text(q, 2)) != 0)
+            gov_fail(&v->f, RANK_RECORDS, "versions row %lld: stage is %s, but its logged "
+                                          "transitions end at %s",
+                     (long long)sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
+                     (const char *)sqlite3_column_text(q, 2));
+    rc = rc == SQLITE_DONE ? MG_OK : gov_db_error(v->c, "versions");
+    sqlite3_reset(q);
+    return rc;
+}
+
+/* A model's policy is the one its last "model.create"/"model.update" naming a policy logged. */
+static int check_policies(vstate *v)
+{
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT id, policy_json FROM models ORDER BY id");
+    sqlite3_stmt *e = gov_stmt(v->c, "SELECT body FROM log_entries WHERE action IN "
+                                     "('model.create', 'model.update') ORDER BY idx");
+    json_t *last = json_object();
+    int rc;
+
+    if (!q || !e || !last) {
+        json_decref(last);
+        return q && e ? mg_error_set(MG_ENOMEM, "out of memory") : MG_ERROR;
+    }
+    while ((rc = sqlite3_step(e)) == SQLITE_ROW) {
+        json_t *entry = json_loadb((const char *)sqlite3_column_blob(e, 0),
+                                   (size_t)sqlite3_column_bytes(e, 0), 0, NULL);
+        const json_t *s = json_object_get(entry, "subject");
+        const json_t *sha = json_object_get(s, "policy_sha256");
+        char key[32];
+        if (json_is_string(sha)) {
+            snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(s, "model_id")));
+            json_object_set(last, key, (json_t *)sha);
+        }
+        json_decref(entry);
+    }
+    sqlite3_reset(e);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *policy = gov_col_json(q, 1);
+        char have[MG_SHA256_HEX] = "", key[32];
+        const char *want;
+        snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(q, 0));
+        want = json_string_value(json_object_get(last, key));
+        if (!policy || gov_json_sha256(have, policy) < 0 || !want || strcmp(have, want) != 0) {
+            mg_error_clear();
+            gov_fail(&v->f, RANK_RECORDS, "models row %s: its policy is not the one the log "
+                                          "recorded (sha256 %.16s...)",
+                     key, want ? want : "(none)");
+        }
+        json_decref(policy);
+    }
+    rc = rc == SQLITE_DONE ? MG_OK : gov_db_error(v->c, "models");
+    sqlite3_reset(q);
+    json_decref(last);
+    return rc;
+}
+
+/* ---- files: key files and artifacts ---- */
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void check_key_files(vstate *v)
+{
+    char path[4096];
+    struct dirent **names = NULL;
+    int n;
+
+    snprintf(path, sizeof path, "%s/keys", v->dir);
+    if ((n = scandir(path, &names, NULL, alphasort)) < 0)
+        return; /* a copy of a store without its private keys still verifies */
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        char stem[MG_SHA256_HEX + 8];
+        mg_key *k = NULL;
+
+        if (has_suffix(name, ".pem") && name[0] != '.') {
+            snprintf(path, sizeof path, "%s/keys/%s", v->dir, name);
+            snprintf(stem, sizeof stem, "%.*s", (int)(strlen(name) - 4), name);
+            if (mg_key_load(&k, path) < 0) {
+                gov_fail(&v->f, RANK_KEYS, "%s: %s", path, mg_error_last());
+                mg_error_clear();
+            } else if (strcmp(mg_key_id(k), stem) != 0) {
+                gov_fail(&v->f, RANK_KEYS, "%s: holds key %.16s..., not the key its name says",
+                         path, mg_key_id(k));
+            }
+            v->sum->keys++;
+            mg_key_free(k);
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+static int check_artifacts(vstate *v)
+{
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT sha256, 'data set ' || id FROM datasets UNION ALL "
+                                     "SELECT artifact_sha256, 'version row ' || id FROM versions "
+                                     "UNION ALL SELECT sha256, 'report ' || id FROM reports UNION "
+                                     "ALL SELECT artifact_sha256, 'run ' || id FROM runs WHERE "
+                                     "artifact_sha256 IS NOT NULL");
+    char path[4096], hex[MG_SHA256_HEX];
+    struct dirent **names = NULL;
+    struct stat st;
+    int n, rc;
+
+    if (!q)
+        return MG_ERROR;
+    snprintf(path, sizeof path, "%s/artifacts", v->dir);
+    if ((n = scandir(path, &names, NULL, alphasort)) < 0) {
+        gov_fail(&v->f, RANK_ARTIFACTS, "%s: %s", path, strerror(errno));
+        n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        if (name[0] != '.') {
+            snprintf(path, sizeof path, "%s/artifacts/%s", v->dir, name);
+            if (!mg_hex_is_sha256(name))
+                gov_fail(&v->f, RANK_ARTIFACTS, "%s: not named by a sha256", path);
+            else if (mg_sha256_file(hex, path) < 0)
+                gov_fail(&v->f, RANK_ARTIFACTS, "%s: %s", path, mg_error_last());
+            else if (strcmp(hex, name) != 0)
+                gov_fail(&v->f, RANK_ARTIFACTS, "%s: its bytes hash to %.16s..., not to its name "
+                                                "(altered)",
+                         path, hex);
+            v->sum->artifacts++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *sha = (const char *)sqlite3_column_text(q, 0);
+        snprintf(path, sizeof path, "%s/artifacts/%s", v->dir, sha ? sha : "");
+        if (!sha || stat(path, &st) < 0)
+            gov_fail(&v->f, RANK_ARTIFACTS, "%s: missing (%s refers to it)", path,
+                     (const char *)sqlite3_column_text(q, 1));
+    }
+    rc = rc == SQLITE_DONE ? MG_OK : gov_db_error(v->c, "artifacts");
+    sqlite3_reset(q);
+    return rc;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned threads,
+                        const char *trusted_key_id)
+{
+    char db[4096];
+    double t0 = now_seconds();
+    sqlite3_stmt *st;
+    vstate v;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&v, 0, sizeof v);
+    v.dir = dir;
+    v.sum = out;
+    v.trusted = trusted_key_id && *trusted_key_id ? trusted_key_id : NULL;
+    if (v.trusted && !mg_hex_is_sha256(v.trusted))
+        return mg_error_set(MG_EINVAL, "trusted key '%.80s': expected a key id (64 hex digits)",
+                            v.trusted);
+    snprintf(db, sizeof db, "%s/%s", dir, MG_STORE_DB);
+    if ((rc = gov_conn_open(&v.c, db, 1)) < 0)
+        return rc == MG_ENOTFOUND ? mg_error_set(rc, "%s is not a modelgov store (no %s)", dir,
+                                                 MG_STORE_DB)
+                                  : rc;
+    gov_failure_init(&v.f);
+    if (!(st = gov_stmt(v.c, "BEGIN")) || (rc = gov_step_done(v.c, st, "BEGIN")) < 0 ||
+        (rc = gov_checker_start(&v.checker, threads, &v.f)) < 0) {
+        rc = st ? rc : MG_ERROR;
+        goto done;
+    }
+    rc = check_log(&v);
+    out->threads = gov_checker_finish(v.checker);
+    v.checker = NULL;
+    if (rc < 0)
+        goto done;
+    for (size_t i = 0; i < sizeof record_checks / sizeof *record_checks; i++)
+        if ((rc = check_records_of(&v, &record_checks[i])) < 0)
+            goto done;
+    if ((rc = check_stages(&v)) < 0 || (rc = check_policies(&v)) < 0)
+        goto done;
+    check_key_files(&v);
+    rc = check_artifacts(&v);
+done:
+    gov_checker_finish(v.checker);
+    if ((st = gov_stmt(v.c, "COMMIT")))
+        gov_step_done(v.c, st, "COMMIT");
+    gov_conn_close(v.c);
+    for (size_t i = 0; i < v.nkeys; i++)
+        mg_key_free(v.keys[i]);
+    free(v.keys);
+    mg_key_free(v.pending);
+    out->seconds = now_seconds() - t0;
+    if (rc == MG_OK && v.f.failed)
+        rc = mg_error_set(MG_EVERIFY, "%s", v.f.msg);
+    gov_failure_destroy(&v.f);
+    return rc;
+}

@@ -1,0 +1,301 @@
+/* test_governance_bundle.c - audit bundles: verify with no store; any altered byte fails. */
+#include "governance_fixture.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static fixture fx;
+static char *store_dir, *bundle_path;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    int st;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *find(char *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(hay + i, needle, n) == 0)
+            return hay + i;
+    return NULL;
+}
+
+/* tar(1)'s own ustar archive of the unpacked bundle: regular files only, bundle.json first. */
+static void repack(const char *dir, const char *out)
+{
+    ck_assert_int_eq(sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json $(find log keys "
+                        "artifacts reports -type f | sort)",
+                        dir, out),
+                     0);
+}
+
+static void setup(void)
+{
+    mg_store *s = NULL;
+    json_t *sum = NULL;
+
+    store_dir = tu_path("store");
+    bundle_path = tu_path("credit-1.tar");
+    ck_assert_int_eq(sh("rm -rf '%s'", store_dir), 0); /* CK_FORK=no runs every test here */
+    fixture_build(&fx, store_dir);
+    ck_assert_int_eq(mg_store_open(&s, store_dir), MG_OK);
+    ck_assert_msg(mg_gov_audit_export(&sum, s, "credit", 1, bundle_path) == MG_OK, "%s",
+                  mg_error_last());
+    /* entries 0-11 except 12 (a token) tell credit v1's story: keys, data, run, model, version */
+    ck_assert_uint_eq(json_array_size(json_object_get(sum, "entries")), 12);
+    ck_assert_uint_eq(json_array_size(json_object_get(sum, "keys")), 2);
+    json_decref(sum);
+    mg_store_close(s);
+}
+
+static void teardown(void)
+{
+    free(store_dir);
+    free(bundle_path);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    mg_buf b = MG_BUF_INIT;
+    ck_assert_int_eq(mg_buf_read_file(&b, path), MG_OK);
+    *len = b.len;
+    return b.ptr;
+}
+
+static void spit(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+/* With the store gone, the bundle verifies and says what it proves. */
+START_TEST(test_governance_bundle_verifies_without_store)
+{
+    json_t *sum = NULL;
+
+    ck_assert_int_eq(sh("rm -rf '%s'", store_dir), 0);
+    ck_assert_msg(mg_gov_verify_bundle(&sum, bundle_path) == MG_OK, "%s", mg_error_last());
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "model")), "credit");
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "stage")), "approved");
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "submitter")), "alice");
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "artifact_sha256")), fx.artifact);
+    ck_assert_uint_eq(json_array_size(json_object_get(sum, "reports")), 2);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(sum, "keys"), 0)),
+                     fx.first_key);
+    json_decref(sum);
+}
+END_TEST
+
+/* tar(1) reads it: a plain ustar archive of the layout the manifest describes. */
+START_TEST(test_governance_bundle_is_plain_tar)
+{
+    char *out = tu_path("listing.txt"), *text;
+    size_t len;
+    ck_assert_int_eq(sh("tar tf '%s' > '%s'", bundle_path, out), 0);
+    text = slurp(out, &len);
+    ck_assert_int_eq(strncmp(text, "bundle.json\n", 12), 0);
+    ck_assert_ptr_nonnull(strstr(text, "log/0.json\n"));
+    ck_assert_ptr_nonnull(strstr(text, "log/10.json\n"));
+    ck_assert_ptr_null(strstr(text, "log/12.json\n"));
+    ck_assert_ptr_nonnull(strstr(text, "keys/"));
+    ck_assert_ptr_nonnull(strstr(text, fx.artifact));
+    ck_assert_ptr_nonnull(strstr(text, fx.bias_report));
+    free(text);
+    free(out);
+}
+END_TEST
+
+/*
+ * Every single byte changed, one at a time over the whole archive (headers,
+ * manifest, entries, proofs, keys, artifact, reports, padding, end blocks):
+ * each altered copy fails to verify.
+ */
+START_TEST(test_governance_bundle_any_altered_byte_fails)
+{
+    char *altered = tu_path("altered.tar"), *data;
+    size_t len, tried = 0;
+
+    data = slurp(bundle_path, &len);
+    ck_assert_uint_gt(len, 4096);
+    for (size_t at = 0; at < len; at += (at < 2048 ? 1 : 41)) {
+        json_t *sum = NULL;
+        int rc;
+        data[at] ^= 0x20;
+        spit(altered, data, len);
+        rc = mg_gov_verify_bundle(&sum, altered);
+        ck_assert_msg(rc == MG_EVERIFY || rc == MG_EPARSE, "byte %zu altered, yet it verified",
+                      at);
+        json_decref(sum);
+        data[at] ^= 0x20;
+        tried++;
+    }
+    ck_assert_uint_gt(tried, 2048);
+    free(data);
+    free(altered);
+}
+END_TEST
+
+/* Named failures: the artifact, a proof, a signature; and one byte via the command line. */
+START_TEST(test_governance_bundle_named_failures)
+{
+    char *altered = tu_path("named.tar"), *data, *at, *out = NULL, *err = NULL;
+    json_t *sum = NULL;
+    size_t len;
+
+    data = slurp(bundle_path, &len);
+    /* the model artifact's bytes: "weights" -> "weighus" */
+    at = find(data, len, "\"weights\"");
+    ck_assert_ptr_nonnull(at);
+    at[6] = 'u';
+    spit(altered, data, len);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered), MG_EVERIFY);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), fx.artifact));
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "altered"));
+    at[6] = 't';
+    /* a tar header's byte: its checksum */
+    data[0] ^= 1;
+    spit(altered, data, len);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered), MG_EPARSE);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "tar header at offset 0 fails its checksum"));
+    data[0] ^= 1;
+    /* the tree head's signature in bundle.json: one base64 character */
+    at = find(data, len, "\"signature\":\"");
+    ck_assert_ptr_nonnull(at);
+    at += strlen("\"signature\":\"");
+    {
+        char keep = *at;
+        *at = keep == 'A' ? 'B' : 'A';
+        spit(altered, data, len);
+        ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered), MG_EVERIFY);
+        ck_assert_ptr_nonnull(
+            strstr(mg_error_last(), "tree head of size 13: Ed25519 signature does not verify"));
+        *at = keep;
+    }
+
+    /* the command line: export with `modelgov audit export`, then verify that bundle */
+    ck_assert_int_eq(tu_run(&out, &err, "audit export --store '%s' --model credit --version 1 "
+                                        "--out '%s.cli'",
+                            store_dir, bundle_path),
+                     0);
+    ck_assert_ptr_nonnull(strstr(out, "log entries  12"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "verify --bundle '%s.cli'", bundle_path), 0);
+    ck_assert_ptr_nonnull(strstr(out, "verifies"));
+    ck_assert_ptr_nonnull(strstr(out, "stage approved"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "audit export --store '%s' --model credit --out x.tar",
+                            store_dir),
+                     1);
+    ck_assert_ptr_nonnull(strstr(err, "--version"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "audit export --store '%s' --model credit --version 7 "
+                                        "--out x.tar",
+                            store_dir),
+                     1);
+    ck_assert_ptr_nonnull(strstr(err, "model 'credit' has no version 7"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "verify --bundle '%s'", altered), 1);
+    free(out);
+    free(err);
+    free(data);
+    free(altered);
+}
+END_TEST
+
+/* Rebuilt archives (so tar checksums hold) with a member changed: the content checks name it. */
+START_TEST(test_governance_bundle_content_checks)
+{
+    char *dir = tu_path("unpacked"), *re = tu_path("repacked.tar"), path[2048];
+    json_t *sum = NULL;
+
+    ck_assert_int_eq(sh("rm -rf '%s' && mkdir -p '%s' && tar xf '%s' -C '%s'", dir, dir,
+                        bundle_path, dir),
+                     0);
+    /* one byte of the model artifact, repacked */
+    snprintf(path, sizeof path, "%s/artifacts/%s", dir, fx.artifact);
+    ck_assert_int_eq(sh("chmod u+w '%s' && sed -i 's/weights/weighus/' '%s'", path, path), 0);
+    repack(dir, re);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), fx.artifact));
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "altered"));
+    ck_assert_int_eq(sh("sed -i 's/weighus/weights/' '%s'", path), 0);
+
+    /* the approval entry's comment changed: its signature fails */
+    snprintf(path, sizeof path, "%s/log/9.json", dir);
+    ck_assert_int_eq(sh("sed -i 's/\"comment\":\"ok\"/\"comment\":\"OK\"/' '%s'", path), 0);
+    repack(dir, re);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "log entry 9: Ed25519 signature does not verify"));
+    ck_assert_int_eq(sh("sed -i 's/\"comment\":\"OK\"/\"comment\":\"ok\"/' '%s'", path), 0);
+
+    /* the tree head taken out of the manifest (kept canonical): refused outright */
+    snprintf(path, sizeof path, "%s/bundle.json", dir);
+    {
+        json_t *m = json_load_file(path, 0, NULL);
+        mg_buf b = MG_BUF_INIT;
+        char *orig;
+        size_t olen;
+        ck_assert_ptr_nonnull(m);
+        orig = slurp(path, &olen);
+        json_object_del(m, "tree_head");
+        ck_assert_int_eq(mg_jcs_append(&b, m), MG_OK);
+        spit(path, b.ptr, b.len);
+        repack(dir, re);
+        ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
+        ck_assert_ptr_nonnull(strstr(mg_error_last(), "no signed tree head"));
+        ck_assert_ptr_nonnull(strstr(mg_error_last(), "refused"));
+        /* the original files, repacked in tar(1)'s own way, still verify */
+        spit(path, orig, olen);
+        repack(dir, re);
+        ck_assert_msg(mg_gov_verify_bundle(&sum, re) == MG_OK, "%s", mg_error_last());
+        free(orig);
+        mg_buf_free(&b);
+        json_decref(m);
+    }
+    json_decref(sum);
+    free(dir);
+    free(re);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("governance_bundle");
+    TCase *tc = tcase_create("bundle");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(tc, 300);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_governance_bundle_verifies_without_store);
+    tcase_add_test(tc, test_governance_bundle_is_plain_tar);
+    tcase_add_test(tc, test_governance_bundle_any_altered_byte_fails);
+    tcase_add_test(tc, test_governance_bundle_named_failures);
+    tcase_add_test(tc, test_governance_bundle_content_checks);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,382 @@
+/* test_governance_verify.c - `verify --store`: a clean store passes; each tampering is named. */
+#include "governance_fixture.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static fixture fx;
+static char *pristine;
+
+/* The fixture store, built once per test process (fork mode builds it in each child). */
+static void setup(void)
+{
+    if (!pristine) {
+        pristine = tu_path("pristine");
+        fixture_build(&fx, pristine);
+    }
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    int st;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A copy of the fixture to tamper with. */
+static char *copy(const char *name)
+{
+    char *dir = tu_path(name);
+    ck_assert_int_eq(sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine, dir), 0);
+    return dir;
+}
+
+/* Run SQL on a copy, as a tamperer would: the append-only triggers go first. */
+static void sql(const char *dir, const char *stmt)
+{
+    char db[1024];
+    sqlite3 *h;
+    char *err = NULL;
+
+    snprintf(db, sizeof db, "%s/modelgov.db", dir);
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(h,
+                               "DROP TRIGGER log_entries_no_update; DROP TRIGGER "
+                               "log_entries_no_delete; DROP TRIGGER tree_heads_no_update; DROP "
+                               "TRIGGER tree_heads_no_delete;",
+                               NULL, NULL, &err) == SQLITE_OK,
+                  "%s", err);
+    ck_assert_msg(sqlite3_exec(h, stmt, NULL, NULL, &err) == SQLITE_OK, "%s: %s", stmt, err);
+    ck_assert_int_gt(sqlite3_changes(h), 0);
+    sqlite3_close(h);
+}
+
+/* Flip the lowest bit of byte `at` of a file. */
+static void flip_byte(const char *path, long at)
+{
+    FILE *f;
+    int c;
+    chmod(path, 0600);
+    f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, at, SEEK_SET);
+    c = fgetc(f);
+    fseek(f, at, SEEK_SET);
+    fputc(c ^ 1, f);
+    fclose(f);
+}
+
+/* Verify `dir`: it must fail, and the message must contain `want`. */
+static void expect_failure(const char *dir, const char *want)
+{
+    mg_gov_verify_summary sum;
+    int rc = mg_gov_verify_store(&sum, dir, 2, NULL);
+    ck_assert_msg(rc == MG_EVERIFY, "expected a failure naming \"%s\", got %d: %s", want, rc,
+                  mg_error_last());
+    ck_assert_msg(strstr(mg_error_last(), want) != NULL, "expected \"%s\" in \"%s\"", want,
+                  mg_error_last());
+}
+
+START_TEST(test_governance_verify_clean_store)
+{
+    char *dir = copy("clean");
+    mg_gov_verify_summary sum;
+
+    ck_assert_msg(mg_gov_verify_store(&sum, dir, 2, NULL) == MG_OK, "%s", mg_error_last());
+    ck_assert_uint_eq(sum.entries, FIXTURE_ENTRIES);
+    ck_assert_uint_eq(sum.tree_heads, FIXTURE_ENTRIES); /* one change per batch here */
+    ck_assert_uint_eq(sum.keys, 2);
+    ck_assert_uint_eq(sum.artifacts, 4); /* data set, model, two reports */
+    ck_assert_uint_ge(sum.records, 10);
+    /* pinned to the key that founded it */
+    ck_assert_int_eq(mg_gov_verify_store(&sum, dir, 1, fx.first_key), MG_OK);
+    free(dir);
+}
+END_TEST
+
+/* One byte of entry 5 ("alice" -> "alicf"): its leaf hash no longer matches. */
+START_TEST(test_governance_verify_entry_byte)
+{
+    char *dir = copy("entry-byte");
+    sql(dir, "UPDATE log_entries SET body = replace(body, '\"actor\":\"alice\"', "
+             "'\"actor\":\"alicf\"') WHERE idx = 5");
+    expect_failure(dir, "log entry 5: its stored leaf hash is not SHA-256(0x00 || entry)");
+    free(dir);
+}
+END_TEST
+
+/* The same byte with the leaf hash recomputed to match: the signature catches it. */
+START_TEST(test_governance_verify_entry_byte_with_leaf)
+{
+    char *dir = copy("entry-leaf"), db[1024];
+    unsigned char leaf[MG_SHA256_LEN];
+    sqlite3_stmt *st;
+    sqlite3 *h;
+    char *body;
+
+    sql(dir, "UPDATE log_entries SET body = replace(body, '\"actor\":\"alice\"', "
+             "'\"actor\":\"alicf\"') WHERE idx = 5");
+    snprintf(db, sizeof db, "%s/modelgov.db", dir);
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT body FROM log_entries WHERE idx = 5", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    body = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    ck_assert_int_eq(mg_merkle_leaf_hash(leaf, body, strlen(body)), MG_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "UPDATE log_entries SET leaf = ? WHERE idx = 5", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, leaf, MG_SHA256_LEN, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    expect_failure(dir, "log entry 5: Ed25519 signature does not verify");
+    free(body);
+    free(dir);
+}
+END_TEST
+
+/* Entries 3 and 4 swapped (every column but the position). */
+START_TEST(test_governance_verify_reorder)
+{
+    char *dir = copy("reorder");
+    sql(dir, "CREATE TEMP TABLE t AS SELECT * FROM log_entries WHERE idx IN (3, 4);"
+             "UPDATE log_entries SET body = (SELECT body FROM t WHERE t.idx = 7 - "
+             "log_entries.idx), leaf = (SELECT leaf FROM t WHERE t.idx = 7 - log_entries.idx), "
+             "sig = (SELECT sig FROM t WHERE t.idx = 7 - log_entries.idx), action = (SELECT "
+             "action FROM t WHERE t.idx = 7 - log_entries.idx) WHERE idx IN (3, 4)");
+    expect_failure(dir, "log entry 3: carries index 4 at position 3");
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_governance_verify_drop_last)
+{
+    char *dir = copy("drop-last");
+    sql(dir, "DELETE FROM log_entries WHERE idx = 12");
+    expect_failure(dir, "log entry 12 is missing: the tree head of size 13 covers it");
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_governance_verify_artifact_byte)
+{
+    char *dir = copy("artifact-byte"), path[1024], want[256];
+    snprintf(path, sizeof path, "%s/artifacts/%s", dir, fx.artifact);
+    flip_byte(path, 10);
+    snprintf(want, sizeof want, "artifacts/%s: its bytes hash to", fx.artifact);
+    expect_failure(dir, want);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_governance_verify_report_byte)
+{
+    char *dir = copy("report-byte"), path[1024], want[256];
+    snprintf(path, sizeof path, "%s/artifacts/%s", dir, fx.bias_report);
+    flip_byte(path, 3);
+    snprintf(want, sizeof want, "artifacts/%s: its bytes hash to", fx.bias_report);
+    expect_failure(dir, want);
+    free(dir);
+}
+END_TEST
+
+/* The private key file replaced by another key of the same name. */
+START_TEST(test_governance_verify_swap_key_file)
+{
+    char *dir = copy("swap-key-file"), path[1024], want[256];
+    mg_key *k = NULL;
+    snprintf(path, sizeof path, "%s/keys/%s.pem", dir, fx.first_key);
+    ck_assert_int_eq(mg_key_generate(&k), MG_OK);
+    chmod(path, 0600);
+    ck_assert_int_eq(mg_key_save(k, path), MG_OK);
+    mg_key_free(k);
+    snprintf(want, sizeof want, "keys/%s.pem: holds key", fx.first_key);
+    expect_failure(dir, want);
+    free(dir);
+}
+END_TEST
+
+/* The public key in the keys table swapped for another. */
+START_TEST(test_governance_verify_swap_public_key)
+{
+    char *dir = copy("swap-public"), stmt[2048];
+    mg_buf pem = MG_BUF_INIT;
+    mg_key *k = NULL;
+    ck_assert_int_eq(mg_key_generate(&k), MG_OK);
+    ck_assert_int_eq(mg_key_public_pem(&pem, k), MG_OK);
+    snprintf(stmt, sizeof stmt, "UPDATE keys SET public_pem = '%s' WHERE id = '%s'", pem.ptr,
+             fx.first_key);
+    sql(dir, stmt);
+    expect_failure(dir, "keys row 1: public_pem differs from log entry 0's \"public_key\"");
+    mg_buf_free(&pem);
+    mg_key_free(k);
+    free(dir);
+}
+END_TEST
+
+/* Entry 7 re-signed with another key: named whether or not its key id was changed too. */
+START_TEST(test_governance_verify_swap_signing_key)
+{
+    char *dir = copy("swap-signer"), db[1024];
+    unsigned char sig[MG_ED25519_SIG_LEN];
+    sqlite3_stmt *st;
+    mg_key *k = NULL;
+    sqlite3 *h;
+    char *body;
+
+    sql(dir, "UPDATE log_entries SET action = action WHERE idx = 7"); /* drops the triggers */
+    snprintf(db, sizeof db, "%s/modelgov.db", dir);
+    ck_assert_int_eq(mg_key_generate(&k), MG_OK);
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT body FROM log_entries WHERE idx = 7", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    body = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    ck_assert_int_eq(mg_key_sign(sig, k, body, strlen(body)), MG_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "UPDATE log_entries SET sig = ? WHERE idx = 7", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, sig, sizeof sig, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    expect_failure(dir, "log entry 7: Ed25519 signature does not verify");
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "UPDATE log_entries SET key_id = ? WHERE idx = 7", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, mg_key_id(k), -1, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    expect_failure(dir, "log entry 7: marked as signed by key");
+    free(body);
+    mg_key_free(k);
+    free(dir);
+}
+END_TEST
+
+/* A whole other log (another key) is told apart only by pinning the founding key. */
+START_TEST(test_governance_verify_trusted_key)
+{
+    char *other = tu_path("other-store");
+    mg_gov_verify_summary sum;
+    mg_store *s = NULL;
+
+    ck_assert_int_eq(mg_store_init(&s, other), MG_OK);
+    mg_store_close(s);
+    ck_assert_int_eq(mg_gov_verify_store(&sum, other, 1, NULL), MG_OK);
+    ck_assert_msg(mg_gov_verify_store(&sum, other, 1, fx.first_key) == MG_EVERIFY, "%s",
+                  mg_error_last());
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "log entry 0: founds the log with key"));
+    ck_assert_int_eq(mg_gov_verify_store(&sum, other, 1, "xyz"), MG_EINVAL);
+    free(other);
+}
+END_TEST
+
+/* Inventory rows changed behind the log's back. */
+START_TEST(test_governance_verify_rows)
+{
+    char *dir = copy("rows-stage");
+    sql(dir, "UPDATE versions SET stage = 'production'");
+    expect_failure(dir, "versions row 1: stage is production, but its logged transitions end at "
+                        "approved");
+    free(dir);
+    dir = copy("rows-artifact");
+    sql(dir, "UPDATE versions SET artifact_sha256 = (SELECT sha256 FROM datasets)");
+    expect_failure(dir, "versions row 1: artifact_sha256 differs from log entry 5's");
+    free(dir);
+    dir = copy("rows-policy");
+    sql(dir, "UPDATE models SET policy_json = '{}'");
+    expect_failure(dir, "models row 1: its policy is not the one the log recorded");
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_governance_verify_merkle_and_heads)
+{
+    char *dir = copy("merkle-node");
+    sql(dir, "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0");
+    expect_failure(dir, "Merkle node (level 1, index 0), completed by log entry 1, is not the "
+                        "hash of its children");
+    free(dir);
+    dir = copy("tree-head");
+    sql(dir, "UPDATE tree_heads SET root = zeroblob(32) WHERE size = 10");
+    expect_failure(dir, "tree head of size 10: its root is not the root of the first 10 entries");
+    free(dir);
+}
+END_TEST
+
+/* The command line: exit 1 and the first bad entry named; exit 0 and a summary when clean. */
+START_TEST(test_governance_verify_cli)
+{
+    char *dir = copy("cli"), *out = NULL, *err = NULL;
+
+    ck_assert_int_eq(tu_run(&out, &err, "verify --store '%s'", dir), 0);
+    ck_assert_ptr_nonnull(strstr(out, "verifies"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "verify --store '%s' --format json", dir), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"entries\": 13"));
+    free(out);
+    free(err);
+    sql(dir, "UPDATE log_entries SET body = replace(body, '\"actor\":\"alice\"', "
+             "'\"actor\":\"alicf\"') WHERE idx = 5");
+    ck_assert_int_eq(tu_run(&out, &err, "verify --store '%s'", dir), 1);
+    ck_assert_msg(strstr(err, "verification failed: log entry 5:") != NULL, "%s", err);
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "verify --store '%s' --bundle x", dir), 1);
+    ck_assert_ptr_nonnull(strstr(err, "either --store DIR or --bundle FILE"));
+    free(out);
+    free(err);
+    free(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("governance_verify");
+    TCase *tc = tcase_create("verify");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_governance_verify_clean_store);
+    tcase_add_test(tc, test_governance_verify_entry_byte);
+    tcase_add_test(tc, test_governance_verify_entry_byte_with_leaf);
+    tcase_add_test(tc, test_governance_verify_reorder);
+    tcase_add_test(tc, test_governance_verify_drop_last);
+    tcase_add_test(tc, test_governance_verify_artifact_byte);
+    tcase_add_test(tc, test_governance_verify_report_byte);
+    tcase_add_test(tc, test_governance_verify_swap_key_file);
+    tcase_add_test(tc, test_governance_verify_swap_public_key);
+    tcase_add_test(tc, test_governance_verify_swap_signing_key);
+    tcase_add_test(tc, test_governance_verify_trusted_key);
+    tcase_add_test(tc, test_governance_verify_rows);
+    tcase_add_test(tc, test_governance_verify_merkle_and_heads);
+    tcase_add_test(tc, test_governance_verify_cli);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    free(pristine);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
