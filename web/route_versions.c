@@ -183,6 +183,7 @@ static int train_job(web_job *job, void *ud, json_t **result, char **link)
     }
     privacy = privacy_of(summary);
     fin.metrics = json_object_get(summary, "metrics");
+    fin.loss_curves = json_object_get(summary, "loss_curves");
     fin.privacy = privacy;
     fin.artifact_path = out;
     ver.run_id = rres.id;
