@@ -237,8 +237,8 @@ expect 200 "$st" "model card as Markdown"
 grep -q "credit" "$tmp/body" || fail "card: $(head -c 300 "$tmp/body")"
 
 # --- events ----------------------------------------------------------------------------------
-sleep 0.5
 for e in dataset.registered version.registered report.ready version.transition version.submitted; do
+    for _ in $(seq 100); do grep -q "^event: $e" "$tmp/events" && break; sleep 0.05; done
     grep -q "^event: $e" "$tmp/events" || fail "no '$e' on the SSE stream"
 done
 ok "SSE stream carried dataset, version, report and transition events"

@@ -38,6 +38,9 @@ int web_app_open(mg_server *s)
     if (!(s->app = calloc(1, sizeof *s->app)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->app->started = time(NULL);
+    if ((rc = web_store_stamp_init(&s->app->stamp, s->store_dir)) < 0)
+        return rc;
+    s->app->stamp_ready = 1;
     if ((rc = mg_store_open(&s->app->store, s->store_dir)) < 0 ||
         (rc = web_model_cache_create(&s->app->models, 16)) < 0 ||
         (rc = web_reply_cache_create(&s->app->replies, 1024)) < 0 ||
@@ -75,6 +78,8 @@ void web_app_close(mg_server *s)
     web_model_cache_free(s->app->models);
     web_reply_cache_free(s->app->replies);
     web_token_cache_free(s->app->tokens);
+    if (s->app->stamp_ready)
+        web_store_stamp_free(&s->app->stamp);
     free(s->app->openapi);
     free(s->app);
     s->app = NULL;

@@ -248,7 +248,7 @@ static void begin(conn_state *cs, struct MHD_Connection *conn, mg_server *s, con
     }
     /* One look at the log's size stamps the token and reply caches for this request. */
     if (cs->req.route->min_role != MG_WEB_ROLE_NONE || cs->req.route->cache) {
-        if (mg_gov_log_size(&cs->req.stamp, s->app->store) == MG_OK)
+        if (web_store_stamp_get(&cs->req.stamp, &s->app->stamp, s->app->store) == MG_OK)
             cs->req.have_stamp = 1;
         else
             mg_error_clear(); /* the caches are skipped; the store's own error comes later */

@@ -269,9 +269,9 @@ void mg_server_shutdown(mg_server *s)
         web_app_quiesce(s); /* end event streams: they never finish by themselves */
         drain(s, s->opt.drain_s);
     }
-    web_app_close(s); /* job workers stop, store closes */
     if (s->daemon)
-        MHD_stop_daemon(s->daemon);
+        MHD_stop_daemon(s->daemon); /* no handler runs past this point */
+    web_app_close(s);               /* then job workers stop and the store closes */
     /* libmicrohttpd hands the quiesced socket back; close it only after the stop */
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
