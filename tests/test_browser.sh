@@ -23,7 +23,7 @@ stop_server() {
     fi
 }
 trap 'stop_server; rm -rf "$work"' EXIT
-MG_DEMO_DIR="$work/demo" MG_DEMO_LISTEN=127.0.0.1:0 MG_DEMO_ROWS=${MG_DEMO_ROWS:-3000} MG_DEMO_DETACH=1 \
+MG_DEMO_DIR="$work/demo" MG_DEMO_LISTEN=127.0.0.1:0 MG_DEMO_DETACH=1 \
     bash "$src/scripts/demo.sh" "$build" >"$work/demo.out" 2>&1 || { cat "$work/demo.out"; exit 1; }
 set -a
 # shellcheck disable=SC1091
