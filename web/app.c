@@ -49,6 +49,9 @@ int web_app_open(mg_server *s)
     if (!(s->app->openapi = mg_web_openapi_text()))
         return MG_ENOMEM;
     eo.allow_any_host = s->opt.webhook_allow_any;
+    if (!(s->app->hooks_file = web_strdupf("%s/webhooks.json", s->store_dir)))
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    eo.hooks_file = s->app->hooks_file;
     eo.retry_base_ms = s->opt.webhook_retry_ms;
     if ((rc = web_events_create(&s->app->events, &eo)) < 0)
         return rc;
@@ -81,6 +84,7 @@ void web_app_close(mg_server *s)
     if (s->app->stamp_ready)
         web_store_stamp_free(&s->app->stamp);
     free(s->app->openapi);
+    free(s->app->hooks_file);
     free(s->app);
     s->app = NULL;
 }

@@ -25,6 +25,7 @@ struct web_app {
     struct web_token_cache *tokens;  /* token checks, likewise */
     web_store_stamp stamp;           /* the log's size, cheaply */
     int stamp_ready;
+    char *hooks_file; /* DIR/webhooks.json */
 };
 
 /* Append the application's series (jobs by state, events, log size) to /metrics. */
