@@ -399,8 +399,10 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
             return reply_error(cs, conn, cs->err_status, cs->err_msg);
         return MHD_YES;
     }
-    if (cs->status)
-        return MHD_YES; /* already answered; libmicrohttpd drops the rest */
+    if (cs->status) {
+        *upload_data_size = 0; /* already answered: the rest of the body is dropped */
+        return MHD_YES;
+    }
     if (*upload_data_size) {
         consume(cs, upload_data, *upload_data_size);
         *upload_data_size = 0;
