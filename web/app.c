@@ -11,6 +11,7 @@
 #include "mg_log.h"
 #include "mg_sha256.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,32 @@ static void persist_job(void *ud, const json_t *snapshot)
         web_events_publish(s->app->events, "job.queued", snapshot);
     else if (state && strcmp(state, "running") != 0)
         web_events_publish(s->app->events, "job.finished", snapshot);
+}
+
+/*
+ * A training job cut off by a crash left its governance run "running":
+ * close it as failed, in the name of the job's submitter.
+ */
+static void close_run(void *ud, const json_t *job)
+{
+    mg_server *s = ud;
+    json_t *run = json_object_get(json_object_get(job, "detail"), "run_id");
+    mg_gov_run_result fin = {0};
+    mg_gov_result res;
+    mg_actor by;
+
+    if (!json_is_integer(run))
+        return;
+    memset(&by, 0, sizeof by);
+    snprintf(by.name, sizeof by.name, "%s", web_json_str(job, "actor", MG_ACTOR_LOCAL));
+    by.role = MG_ROLE_SUBMITTER;
+    fin.failed = 1;
+    if (mg_gov_run_finish(&res, s->app->store, &by, (int64_t)json_integer_value(run), &fin) < 0) {
+        mg_log_warn("job %lld: closing run %lld: %s",
+                    (long long)json_integer_value(json_object_get(job, "id")),
+                    (long long)json_integer_value(run), mg_error_last());
+        mg_error_clear();
+    }
 }
 
 int web_app_open(mg_server *s)
@@ -55,7 +82,7 @@ int web_app_open(mg_server *s)
     eo.retry_base_ms = s->opt.webhook_retry_ms;
     if ((rc = web_events_create(&s->app->events, &eo)) < 0)
         return rc;
-    if ((rc = web_job_store_recover(&last_job, &interrupted, s->store_dir)) < 0)
+    if ((rc = web_job_store_recover(&last_job, &interrupted, s->store_dir, close_run, s)) < 0)
         return rc;
     if (interrupted)
         mg_log_warn("%u job(s) interrupted by the last stop are now marked failed", interrupted);
