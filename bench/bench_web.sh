@@ -98,7 +98,8 @@ f:close()
 wrk.headers["Authorization"] = "Bearer $sub"
 wrk.headers["Content-Type"] = "application/octet-stream"
 EOF
-wrk -t2 -c16 -d"${secs}s" -s "$tmp/register.lua" "$base/api/v1/models/bench/versions" \
+# Twice as long as the transitions run, so that they never run out of versions to move.
+wrk -t2 -c16 -d"$((2 * secs))s" -s "$tmp/register.lua" "$base/api/v1/models/bench/versions" \
     >"$tmp/register.txt"
 registered=$(curl -sf -H "$auth" "$base/api/v1/models/bench/versions" |
     /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))')

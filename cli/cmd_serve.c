@@ -18,6 +18,7 @@ static int serve_options(mg_server_options *o, const cli_args *a)
     o->listen = cli_get(a, "listen");
     o->tls_cert = cli_get(a, "tls-cert");
     o->tls_key = cli_get(a, "tls-key");
+    o->webhook_allow_any = cli_has(a, "webhook-any-host");
     if ((rc = cli_get_size(a, "threads", 4, &n)) < 0)
         return rc;
     if (n < 1 || n > 256)

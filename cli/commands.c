@@ -120,6 +120,7 @@ static const cli_flag serve_flags[] = {
     {"tls-cert", "PEM", "serve HTTPS with this certificate (with --tls-key)"},
     {"tls-key", "PEM", "private key of --tls-cert"},
     {"port-file", "FILE", "write the port listened on here once ready (scripts, tests)"},
+    {"webhook-any-host", NULL, "allow webhook URLs on any host (default: loopback only)"},
     {NULL, NULL, NULL}};
 
 static const cli_flag token_flags[] = {

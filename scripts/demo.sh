@@ -82,20 +82,24 @@ rm -rf "$dir"
 mkdir -p "$dir"
 say "store in $dir/store"
 mg "create the store" init --store "$dir/store" >/dev/null
-say "synthetic credit data: $rows rows (gender bias built in)"
+# Two draws of the synthetic credit data (gender bias built in): the plain model's, and the DP
+# model's own, so the DP model's data set has a finite privacy budget (a plain model trained on a
+# data set leaves it with no privacy guarantee at all, and the policy's epsilon gate says so).
+say "synthetic credit data: 2 x $rows rows (gender bias built in)"
 mg "generate the credit data" gen-data credit --rows "$rows" --seed 7 --out "$dir/credit.csv" >/dev/null
+mg "generate the credit data" gen-data credit --rows "$rows" --seed 8 --out "$dir/credit-private.csv" >/dev/null
 
 # Tokens: the token is the last word modelgov prints (or its JSON's "token").
 token() {
     local out
     out=$(mg "create the $2 token" token create --store "$dir/store" --name "$1" --role "$2" --format json)
-    jq -r '.token // empty' <<<"$out" 2>/dev/null || true
+    jq -r '.secret // .token // empty' <<<"$out" 2>/dev/null || true
 }
 admin=$(token admin admin)
 alice=$(token alice submitter)
 bob=$(token bob reviewer)
 [ -n "$admin" ] && [ -n "$alice" ] && [ -n "$bob" ] ||
-    fail "'modelgov token create --format json' printed no \"token\""
+    fail "'modelgov token create --format json' printed no \"secret\""
 
 say "starting the server on $listen"
 "$bin" serve --store "$dir/store" --listen "$listen" --port-file "$dir/port" >"$dir/serve.log" 2>&1 &
@@ -111,44 +115,58 @@ missing=()
 for r in "POST /api/v1/datasets" "POST /api/v1/models" "POST /api/v1/models/{name}/versions" \
     "GET /api/v1/jobs/{id}" "POST /api/v1/models/{name}/versions/{v}/reports" \
     "POST /api/v1/models/{name}/versions/{v}/transitions" "GET /api/v1/models/{name}/versions/{v}" \
-    "GET /api/v1/log/tree-head" "GET /api/v1/log/proof/inclusion" "GET /api/v1/log/entries/{index}"; do
+    "GET /api/v1/log/tree-head" "GET /api/v1/log/proof/inclusion" "GET /api/v1/log/entries/{index}" \
+    "PATCH /api/v1/models/{name}" "GET /api/v1/models/{name}/versions/{v}/gates" \
+    "GET /api/v1/runs/{id}" "GET /api/v1/log/keys" "GET /api/v1/reports/{id}"; do
     grep -qxF "$r" <<<"$have" || missing+=("$r")
 done
 [ ${#missing[@]} -eq 0 ] || fail "the API has no route for: $(printf '%s; ' "${missing[@]}")"
 
-say "uploading the data set"
-ds=$(curl -sS -X POST -H "Authorization: Bearer $alice" -H 'Content-Type: text/csv' \
-    --data-binary "@$dir/credit.csv" "$base/api/v1/datasets?name=credit" -o "$dir/answer" -w '%{http_code}')
-[[ $ds == 2?? ]] || fail "POST /api/v1/datasets answered $ds: $(cat "$dir/answer")"
-dataset=$(field "$(cat "$dir/answer")" '.id // .sha256' "data set id")
+# upload NAME: stream the CSV to POST /datasets; prints the data set's id.
+upload() {
+    local code
+    code=$(curl -sS -X POST -H "Authorization: Bearer $alice" -H 'Content-Type: text/csv' \
+        --data-binary "@$dir/$1.csv" "$base/api/v1/datasets?name=$1" -o "$dir/answer" -w '%{http_code}')
+    [[ $code == 2?? ]] || fail "POST /api/v1/datasets answered $code: $(cat "$dir/answer")"
+    field "$(cat "$dir/answer")" '.id // .sha256' "data set id"
+}
+say "uploading the data sets"
+plain_data=$(upload credit)
+private_data=$(upload credit-private)
 
-# A model: register it, train one version as a job, ask for both reports, submit it.
+# A model: register it (with its policy, which only an admin may set), train one version as a
+# job, ask for both reports on its data set, submit it.
 demo_model() {
-    local name=$1 desc=$2 spec=$3 job v
+    local name=$1 desc=$2 dataset=$3 policy=$4 spec=$5 job v
     say "model $name: registering"
     call POST /api/v1/models "$alice" "$(jq -nc --arg n "$name" --arg d "$desc" \
-        '{name:$n, owner:"credit-risk team", description:$d, risk_tier:"high"}')" >/dev/null
+        '{name:$n, owner:"credit-risk team", description:$d, risk_tier:"high",
+          intended_use:"pre-screening of consumer credit applications, with a person deciding"}')" >/dev/null
+    call PATCH "/api/v1/models/$name" "$admin" "{\"policy\":$policy}" >/dev/null
     say "model $name: training ($desc) as a job"
-    job=$(call POST "/api/v1/models/$name/versions" "$alice" "$spec")
+    job=$(call POST "/api/v1/models/$name/versions" "$alice" \
+        "{\"dataset\":\"$dataset\",\"label\":\"approved\",\"positive\":\"yes\",\"seed\":7,\"test_fraction\":0.2,$spec}")
     job=$(wait_job "$(field "$job" '.job.id // .id' "job id")" "$alice")
     v=$(field "$job" '.result.version // .result.v' "trained version number")
     say "model $name: v$v trained; bias and explain reports as jobs"
     job=$(call POST "/api/v1/models/$name/versions/$v/reports" "$alice" \
-        '{"kind":"bias","label":"approved","positive":"yes","facet":"gender=Female","bootstrap":200}')
+        "{\"kind\":\"bias\",\"dataset\":\"$dataset\",\"label\":\"approved\",\"positive\":\"yes\",\"facet\":\"gender=Female\",\"bootstrap\":200}")
     wait_job "$(field "$job" '.job.id // .id' "job id")" "$alice" >/dev/null
     job=$(call POST "/api/v1/models/$name/versions/$v/reports" "$alice" \
-        '{"kind":"explain","method":"kernel-shap","rows":"0-9","background":50,"nsamples":512}')
+        "{\"kind\":\"explain\",\"dataset\":\"$dataset\",\"method\":\"kernel-shap\",\"rows\":\"0-9\",\"background\":50,\"nsamples\":512}")
     wait_job "$(field "$job" '.job.id // .id' "job id")" "$alice" >/dev/null
     call POST "/api/v1/models/$name/versions/$v/transitions" "$alice" \
         '{"to":"pending_review","comment":"ready for review: reports attached"}' >/dev/null
     say "model $name: v$v submitted for review"
     printf '%s' "$v"
 }
-common="\"dataset\":\"$dataset\",\"label\":\"approved\",\"positive\":\"yes\",\"seed\":7,\"test_fraction\":0.2"
-v1=$(demo_model credit-logistic "plain logistic regression" \
-    "{$common,\"model\":\"logistic\",\"epochs\":15,\"batch\":64,\"lr\":0.05}")
-v2=$(demo_model credit-dp "DP-SGD MLP, epsilon 3 at delta 1e-5" \
-    "{$common,\"model\":\"mlp\",\"hidden\":[16],\"epochs\":8,\"batch\":128,\"lr\":0.05,\"dp\":{\"max_grad_norm\":1.0,\"target_epsilon\":3.0,\"delta\":1e-5}}")
+# The plain model sees every column, gender included; the DP model is trained without it.
+v1=$(demo_model credit-logistic "plain logistic regression on every column" "$plain_data" \
+    '{"bias":{"DI":{"min":0.8,"max":1.25}}}' \
+    '"model":"logistic","epochs":15,"batch":64,"lr":0.05,"description":"logistic, all columns"')
+v2=$(demo_model credit-dp "DP-SGD MLP without the gender column, epsilon 3 at delta 1e-5" "$private_data" \
+    '{"bias":{"DI":{"min":0.8,"max":1.25}},"max_epsilon":5,"delta":1e-5}' \
+    '"model":"mlp","hidden":[16],"epochs":8,"batch":128,"lr":0.05,"ignore":["gender"],"description":"DP MLP, gender not used","dp":{"max_grad_norm":1.0,"target_epsilon":3.0,"delta":1e-5}')
 
 cat >"$dir/demo.env" <<ENV
 MG_DEMO_URL=$base

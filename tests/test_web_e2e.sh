@@ -237,8 +237,8 @@ expect 200 "$st" "model card as Markdown"
 grep -q "credit" "$tmp/body" || fail "card: $(head -c 300 "$tmp/body")"
 
 # --- events ----------------------------------------------------------------------------------
-sleep 0.5
 for e in dataset.registered version.registered report.ready version.transition version.submitted; do
+    for _ in $(seq 100); do grep -q "^event: $e" "$tmp/events" && break; sleep 0.05; done
     grep -q "^event: $e" "$tmp/events" || fail "no '$e' on the SSE stream"
 done
 ok "SSE stream carried dataset, version, report and transition events"
@@ -269,6 +269,27 @@ req "$viewer" GET "/api/v1/jobs/$long" >/dev/null
 [ "$(jget '["state"]' <"$tmp/body")" = failed ] || fail "interrupted job: $(cat "$tmp/body")"
 grep -q "interrupted" "$tmp/body" || fail "no reason: $(cat "$tmp/body")"
 ok "after the restart the interrupted job is failed with its reason"
+
+# A crash (SIGKILL) mid-training: at the next start the job is failed and its governance run
+# closed as failed, so no run stays "running" forever.
+st=$(json "$sub" POST /api/v1/models/credit/versions \
+    "{\"dataset\":\"$ds\",\"label\":\"approved\",\"positive\":\"yes\",\"model\":\"mlp\",\"hidden\":[64,64],\"epochs\":5000,\"batch\":8}")
+expect 202 "$st" "another long training job"
+crashed=$(jget '["id"]' <"$tmp/body")
+for _ in $(seq 100); do
+    req "$viewer" GET "/api/v1/jobs/$crashed" >/dev/null
+    grep -q '"run_id"' "$tmp/body" && break
+    sleep 0.05
+done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+pid=
+start_server
+req "$viewer" GET "/api/v1/jobs/$crashed" >/dev/null
+[ "$(jget '["state"]' <"$tmp/body")" = failed ] || fail "crashed job: $(cat "$tmp/body")"
+req "$viewer" GET "/api/v1/datasets/$ds" >/dev/null
+! grep -q '"status":"running"' "$tmp/body" || fail "a run is still running: $(cat "$tmp/body")"
+ok "after a crash the job is failed and its run closed"
 stop_server
 
 # --- offline verification of the whole store -------------------------------------------------

@@ -170,7 +170,7 @@ START_TEST(test_web_events_webhook_retries)
 {
     receiver r;
     web_events *ev;
-    web_events_options o = {20, 5, 2000, 0};
+    web_events_options o = {20, 5, 2000, 0, NULL};
     json_t *hook, *data = json_object(), *list;
     char url[128];
 
@@ -217,6 +217,49 @@ START_TEST(test_web_events_webhook_rejects_bad_targets)
 }
 END_TEST
 
+/* Webhooks survive a restart through their file; a removal is kept too. */
+START_TEST(test_web_events_webhooks_persist)
+{
+    char *file = tu_path("webhooks.json");
+    web_events_options o = {0, 0, 0, 0, file};
+    web_events *ev;
+    json_t *hook, *list, *types = json_pack("[s,s]", "report.ready", "version.transition");
+
+    ck_assert_int_eq(web_events_create(&ev, &o), MG_OK);
+    ck_assert_int_eq(web_events_webhook_add(&hook, ev, "http://127.0.0.1:9/a", types, "k1", "ada"),
+                     MG_OK);
+    json_decref(hook);
+    ck_assert_int_eq(web_events_webhook_add(&hook, ev, "http://127.0.0.1:9/b", NULL, "k2", "ada"),
+                     MG_OK);
+    json_decref(hook);
+    web_events_free(ev);
+    ck_assert_int_eq(web_events_create(&ev, &o), MG_OK);
+    list = web_events_webhook_list(ev);
+    ck_assert_uint_eq(json_array_size(list), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "url")),
+                     "http://127.0.0.1:9/a");
+    ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(list, 0), "events")), 2);
+    json_decref(list);
+    ck_assert_int_eq(web_events_webhook_remove(ev, 1), MG_OK);
+    ck_assert_int_eq(web_events_webhook_add(&hook, ev, "http://127.0.0.1:9/c", NULL, NULL, "ada"),
+                     MG_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(hook, "id")), 3); /* ids never reused */
+    json_decref(hook);
+    web_events_free(ev);
+    ck_assert_int_eq(web_events_create(&ev, &o), MG_OK);
+    list = web_events_webhook_list(ev);
+    ck_assert_uint_eq(json_array_size(list), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 0), "id")), 2);
+    json_decref(list);
+    web_events_free(ev);
+    tu_write(file, "{\"not\": \"a list\"}");
+    ck_assert_int_eq(web_events_create(&ev, &o), MG_EPARSE);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "webhooks.json"));
+    json_decref(types);
+    free(file);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("web_events");
@@ -227,6 +270,7 @@ int main(void)
     tcase_add_test(tc, test_web_events_webhook_filter_and_signature);
     tcase_add_test(tc, test_web_events_webhook_retries);
     tcase_add_test(tc, test_web_events_webhook_rejects_bad_targets);
+    tcase_add_test(tc, test_web_events_webhooks_persist);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -229,7 +229,7 @@ START_TEST(test_web_jobs_store_recovers_interrupted)
     f9 = tu_path("jobs/9.json");
     tu_write(f3, "{\"id\":3,\"kind\":\"train\",\"state\":\"running\",\"progress\":0.4}");
     tu_write(f9, "{\"id\":9,\"kind\":\"report\",\"state\":\"succeeded\",\"progress\":1}");
-    ck_assert_int_eq(web_job_store_recover(&last, &n, dir), MG_OK);
+    ck_assert_int_eq(web_job_store_recover(&last, &n, dir, NULL, NULL), MG_OK);
     ck_assert_int_eq(last, 9);
     ck_assert_uint_eq(n, 1);
     ck_assert_int_eq(web_job_store_get(&j, dir, 3), MG_OK);

@@ -11,6 +11,7 @@
 #include "mg_log.h"
 #include "mg_sha256.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,32 @@ static void persist_job(void *ud, const json_t *snapshot)
         web_events_publish(s->app->events, "job.finished", snapshot);
 }
 
+/*
+ * A training job cut off by a crash left its governance run "running":
+ * close it as failed, in the name of the job's submitter.
+ */
+static void close_run(void *ud, const json_t *job)
+{
+    mg_server *s = ud;
+    json_t *run = json_object_get(json_object_get(job, "detail"), "run_id");
+    mg_gov_run_result fin = {0};
+    mg_gov_result res;
+    mg_actor by;
+
+    if (!json_is_integer(run))
+        return;
+    memset(&by, 0, sizeof by);
+    snprintf(by.name, sizeof by.name, "%s", web_json_str(job, "actor", MG_ACTOR_LOCAL));
+    by.role = MG_ROLE_SUBMITTER;
+    fin.failed = 1;
+    if (mg_gov_run_finish(&res, s->app->store, &by, (int64_t)json_integer_value(run), &fin) < 0) {
+        mg_log_warn("job %lld: closing run %lld: %s",
+                    (long long)json_integer_value(json_object_get(job, "id")),
+                    (long long)json_integer_value(run), mg_error_last());
+        mg_error_clear();
+    }
+}
+
 int web_app_open(mg_server *s)
 {
     web_events_options eo = {0};
@@ -38,6 +65,9 @@ int web_app_open(mg_server *s)
     if (!(s->app = calloc(1, sizeof *s->app)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->app->started = time(NULL);
+    if ((rc = web_store_stamp_init(&s->app->stamp, s->store_dir)) < 0)
+        return rc;
+    s->app->stamp_ready = 1;
     if ((rc = mg_store_open(&s->app->store, s->store_dir)) < 0 ||
         (rc = web_model_cache_create(&s->app->models, 16)) < 0 ||
         (rc = web_reply_cache_create(&s->app->replies, 1024)) < 0 ||
@@ -46,10 +76,13 @@ int web_app_open(mg_server *s)
     if (!(s->app->openapi = mg_web_openapi_text()))
         return MG_ENOMEM;
     eo.allow_any_host = s->opt.webhook_allow_any;
+    if (!(s->app->hooks_file = web_strdupf("%s/webhooks.json", s->store_dir)))
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    eo.hooks_file = s->app->hooks_file;
     eo.retry_base_ms = s->opt.webhook_retry_ms;
     if ((rc = web_events_create(&s->app->events, &eo)) < 0)
         return rc;
-    if ((rc = web_job_store_recover(&last_job, &interrupted, s->store_dir)) < 0)
+    if ((rc = web_job_store_recover(&last_job, &interrupted, s->store_dir, close_run, s)) < 0)
         return rc;
     if (interrupted)
         mg_log_warn("%u job(s) interrupted by the last stop are now marked failed", interrupted);
@@ -75,7 +108,10 @@ void web_app_close(mg_server *s)
     web_model_cache_free(s->app->models);
     web_reply_cache_free(s->app->replies);
     web_token_cache_free(s->app->tokens);
+    if (s->app->stamp_ready)
+        web_store_stamp_free(&s->app->stamp);
     free(s->app->openapi);
+    free(s->app->hooks_file);
     free(s->app);
     s->app = NULL;
 }

@@ -12,6 +12,7 @@
 #include "mg_buf.h"
 #include "mg_governance.h"
 #include "server.h"
+#include "store_stamp.h"
 
 struct web_app {
     time_t started;
@@ -22,6 +23,9 @@ struct web_app {
     struct web_model_cache *models; /* loaded artifacts for predict */
     struct web_reply_cache *replies; /* GET replies, valid while the log keeps its size */
     struct web_token_cache *tokens;  /* token checks, likewise */
+    web_store_stamp stamp;           /* the log's size, cheaply */
+    int stamp_ready;
+    char *hooks_file; /* DIR/webhooks.json */
 };
 
 /* Append the application's series (jobs by state, events, log size) to /metrics. */

@@ -252,6 +252,7 @@ static void *ticker(void *arg)
 int web_events_create(web_events **out, const web_events_options *opt)
 {
     web_events *ev = calloc(1, sizeof *ev);
+    int rc;
 
     *out = NULL;
     if (!ev)
@@ -269,6 +270,10 @@ int web_events_create(web_events **out, const web_events_options *opt)
     pthread_mutex_init(&ev->lock, NULL);
     pthread_cond_init(&ev->tick, NULL);
     pthread_cond_init(&ev->work, NULL);
+    if ((rc = web_webhooks_load(ev)) < 0) {
+        web_events_free(ev);
+        return rc;
+    }
     if (pthread_create(&ev->ticker, NULL, ticker, ev) != 0) {
         web_events_free(ev);
         return mg_error_set(MG_ERROR, "cannot start the events thread");

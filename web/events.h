@@ -23,10 +23,13 @@ typedef struct web_events_options {
     unsigned max_attempts;  /* deliveries tried at most (default 6) */
     unsigned timeout_ms;    /* per delivery (default 5000) */
     int allow_any_host;     /* 0: webhook URLs must be loopback */
+    const char *hooks_file; /* webhooks are kept here (mode 0600: it holds their secrets); NULL: memory only */
 } web_events_options;
 
 /*
- * Start the event bus and its delivery thread. Errors: MG_ENOMEM, MG_ERROR.
+ * Start the event bus and its delivery thread, loading the webhooks of
+ * opt->hooks_file when it exists. Errors: MG_EPARSE (a damaged hooks file,
+ * named), MG_ENOMEM, MG_ERROR.
  */
 int web_events_create(web_events **out, const web_events_options *opt);
 

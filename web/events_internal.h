@@ -82,6 +82,9 @@ void web_webhooks_enqueue(web_events *ev, const web_event *e);
 /* The delivery thread. */
 void *web_webhooks_run(void *arg);
 
+/* Load the webhooks of ev->opt.hooks_file (absent: none). Errors: MG_EPARSE, MG_ENOMEM. */
+int web_webhooks_load(web_events *ev);
+
 /* Free every webhook and pending delivery (after the threads stopped). */
 void web_webhooks_free_all(web_events *ev);
 

@@ -64,7 +64,8 @@ static int interrupt(const char *dir, json_t *job)
     return web_job_store_put(dir, job);
 }
 
-int web_job_store_recover(int64_t *last_id, unsigned *interrupted, const char *dir)
+int web_job_store_recover(int64_t *last_id, unsigned *interrupted, const char *dir,
+                          void (*on_interrupted)(void *ud, const json_t *job), void *ud)
 {
     char path[4096];
     DIR *d;
@@ -96,6 +97,8 @@ int web_job_store_recover(int64_t *last_id, unsigned *interrupted, const char *d
         if (state && (strcmp(state, "queued") == 0 || strcmp(state, "running") == 0)) {
             rc = interrupt(dir, job);
             ++*interrupted;
+            if (rc == MG_OK && on_interrupted)
+                on_interrupted(ud, job);
         }
         json_decref(job);
     }

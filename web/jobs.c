@@ -23,7 +23,9 @@ struct web_job {
     atomic_int cancel;
     _Atomic double progress;
     json_t *result;
+    json_t *detail; /* what the job function chose to record (web_job_set_detail) */
     char *link;
+    web_jobs *pool;
     char error[512];
     char created[32], started[32], finished[32];
     web_job_fn fn;
@@ -82,6 +84,8 @@ static json_t *snapshot(const web_job *j)
         json_object_set_new(s, "result_link", json_string(j->link));
     if (j->error[0])
         json_object_set_new(s, "error", json_string(j->error));
+    if (j->detail)
+        json_object_set(s, "detail", j->detail);
     if (atomic_load(&j->cancel) && j->state == WEB_JOB_RUNNING)
         json_object_set_new(s, "cancel_requested", json_true());
     return s;
@@ -103,6 +107,7 @@ static void job_free(web_job *j)
         j->free_ud(j->ud);
     json_decref(j->subject);
     json_decref(j->result);
+    json_decref(j->detail);
     free(j->link);
     free(j);
 }
@@ -252,6 +257,7 @@ int web_jobs_submit(int64_t *id, web_jobs *p, const char *kind, const char *acto
         return rc;
     }
     j->id = p->next_id++;
+    j->pool = p;
     snprintf(j->kind, sizeof j->kind, "%s", kind);
     snprintf(j->actor, sizeof j->actor, "%s", actor ? actor : "");
     j->subject = subject ? json_deep_copy(subject) : json_object();
@@ -393,6 +399,27 @@ void web_job_progress(web_job *j, double f)
     f = f < 0 ? 0 : f > 1 ? 1 : f;
     while (f > cur && !atomic_compare_exchange_weak(&j->progress, &cur, f))
         ;
+}
+
+int web_job_set_detail(web_job *j, const char *key, json_t *value)
+{
+    web_jobs *p = j->pool;
+    json_t *snap;
+    int rc = MG_OK;
+
+    if (!value)
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    pthread_mutex_lock(&p->lock);
+    if (!j->detail && !(j->detail = json_object()))
+        rc = mg_error_set(MG_ENOMEM, "out of memory");
+    else
+        json_object_set_new(j->detail, key, value);
+    snap = rc == MG_OK ? snapshot(j) : NULL;
+    pthread_mutex_unlock(&p->lock);
+    if (rc < 0)
+        json_decref(value);
+    persist(p, snap);
+    return rc;
 }
 
 int web_job_cancelled(const web_job *j)

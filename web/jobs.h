@@ -79,6 +79,13 @@ void web_job_progress(web_job *job, double fraction);
 /* For job functions: 1 when cancellation was asked for. */
 int web_job_cancelled(const web_job *job);
 
+/*
+ * For job functions: record `value` (stolen) as detail[key] of the job, kept
+ * durably at once (e.g. the governance run a training job opened, so that a
+ * restart can close it). Errors: MG_ENOMEM.
+ */
+int web_job_set_detail(web_job *job, const char *key, json_t *value);
+
 /* For job functions: the job's id and its submitter's name. */
 int64_t web_job_id(const web_job *job);
 const char *web_job_actor(const web_job *job);

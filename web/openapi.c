@@ -148,6 +148,11 @@ static json_t *responses(const web_route *r)
                        "schema", "type", "string");
     snprintf(code, sizeof code, "%u", r->ok_status);
     json_object_set_new(rs, code, ok);
+    if (r->body == WEB_BODY_JSON_OR_FILE) /* the JSON form starts a job */
+        json_object_set_new(rs, "202",
+                            json_pack("{s:s, s:{s:{s:{s:s}}}}", "description",
+                                      "A job was queued (see Location: /api/v1/jobs/{id})",
+                                      "content", "application/json", "schema", "type", "object"));
 #define ERR(c) json_object_set_new(rs, c, json_pack("{s:s}", "$ref", "#/components/responses/E" c))
     if (r->body || strchr(r->pattern, '{') || r->query)
         ERR("400");

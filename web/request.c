@@ -248,7 +248,7 @@ static void begin(conn_state *cs, struct MHD_Connection *conn, mg_server *s, con
     }
     /* One look at the log's size stamps the token and reply caches for this request. */
     if (cs->req.route->min_role != MG_WEB_ROLE_NONE || cs->req.route->cache) {
-        if (mg_gov_log_size(&cs->req.stamp, s->app->store) == MG_OK)
+        if (web_store_stamp_get(&cs->req.stamp, &s->app->stamp, s->app->store) == MG_OK)
             cs->req.have_stamp = 1;
         else
             mg_error_clear(); /* the caches are skipped; the store's own error comes later */
@@ -399,8 +399,10 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
             return reply_error(cs, conn, cs->err_status, cs->err_msg);
         return MHD_YES;
     }
-    if (cs->status)
-        return MHD_YES; /* already answered; libmicrohttpd drops the rest */
+    if (cs->status) {
+        *upload_data_size = 0; /* already answered: the rest of the body is dropped */
+        return MHD_YES;
+    }
     if (*upload_data_size) {
         consume(cs, upload_data, *upload_data_size);
         *upload_data_size = 0;

@@ -171,7 +171,8 @@ static int train_job(web_job *job, void *ud, json_t **result, char **link)
     run.seed = json_integer_value(json_object_get(t->spec, "seed"));
     run.has_seed = json_object_get(t->spec, "seed") != NULL;
     run.code_version = "modelgov " MG_VERSION;
-    if ((rc = mg_gov_run_start(&rres, st, &t->actor, &run)) < 0)
+    if ((rc = mg_gov_run_start(&rres, st, &t->actor, &run)) < 0 ||
+        (rc = web_job_set_detail(job, "run_id", json_integer((json_int_t)rres.id))) < 0)
         goto done;
     if ((rc = web_train_run(&summary, t->spec, data_path, sha, out, job, NULL)) < 0) {
         snprintf(msg, sizeof msg, "%s", mg_error_last());
@@ -183,6 +184,7 @@ static int train_job(web_job *job, void *ud, json_t **result, char **link)
     }
     privacy = privacy_of(summary);
     fin.metrics = json_object_get(summary, "metrics");
+    fin.loss_curves = json_object_get(summary, "loss_curves");
     fin.privacy = privacy;
     fin.artifact_path = out;
     ver.run_id = rres.id;

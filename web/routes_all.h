@@ -26,6 +26,11 @@ int web_delete_webhook(web_reply *rep, web_request *req);
 int web_get_ui_index(web_reply *rep, web_request *req);
 int web_get_ui_file(web_reply *rep, web_request *req);
 
+/* route_review.c */
+int web_get_gates(web_reply *rep, web_request *req);
+int web_get_run(web_reply *rep, web_request *req);
+int web_get_log_keys(web_reply *rep, web_request *req);
+
 /* route_log.c */
 int web_get_log_entry(web_reply *rep, web_request *req);
 int web_get_tree_head(web_reply *rep, web_request *req);

@@ -165,7 +165,7 @@ static int start_daemon(mg_server *s, const struct sockaddr_storage *ss)
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)ss};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, s->opt.http_threads, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, s->opt.timeout_s, NULL};
-    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
@@ -269,9 +269,9 @@ void mg_server_shutdown(mg_server *s)
         web_app_quiesce(s); /* end event streams: they never finish by themselves */
         drain(s, s->opt.drain_s);
     }
-    web_app_close(s); /* job workers stop, store closes */
     if (s->daemon)
-        MHD_stop_daemon(s->daemon);
+        MHD_stop_daemon(s->daemon); /* no handler runs past this point */
+    web_app_close(s);               /* then job workers stop and the store closes */
     /* libmicrohttpd hands the quiesced socket back; close it only after the stop */
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

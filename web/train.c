@@ -269,6 +269,21 @@ static void on_progress(void *ud, double fraction, int *cancel)
         *cancel = 1;
 }
 
+/* Per-epoch losses for the run record: {"train":[...],"eval":[...]}, NaN as null. */
+static json_t *loss_curves(const mg_estimator *e)
+{
+    size_t n[2];
+    const double *c[2] = {mg_estimator_train_loss(e, &n[0]), mg_estimator_eval_loss(e, &n[1])};
+    json_t *out = json_pack("{s:[], s:[]}", "train", "eval");
+
+    for (int k = 0; out && k < 2; k++) {
+        json_t *a = json_object_get(out, k ? "eval" : "train");
+        for (size_t i = 0; i < n[k]; i++)
+            json_array_append_new(a, isfinite(c[k][i]) ? json_real(c[k][i]) : json_null());
+    }
+    return out;
+}
+
 static int fit(run *r, json_t *summary, const double *prior_rdp)
 {
     web_train_dp *dp = NULL;
@@ -301,6 +316,7 @@ static int fit(run *r, json_t *summary, const double *prior_rdp)
         }
     }
     json_object_set_new(summary, "steps", json_integer((json_int_t)mg_estimator_global_step(r->est)));
+    json_object_set_new(summary, "loss_curves", loss_curves(r->est));
 done:
     web_train_dp_finish(dp, r->est, summary, 0);
     for (size_t h = 0; h < nh; h++)

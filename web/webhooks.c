@@ -58,6 +58,84 @@ static int check_types(mg_buf *list, const json_t *types)
     return MG_OK;
 }
 
+/* Every webhook with its secret, oldest first, for the hooks file. Lock held. */
+static json_t *hooks_doc(web_events *ev)
+{
+    json_t *a = json_array();
+    for (web_hook *h = ev->hooks; a && h; h = h->next) {
+        json_t *j = hook_json(h);
+        json_object_del(j, "deliveries");
+        json_object_set_new(j, "secret", json_string(h->secret));
+        json_array_insert_new(a, 0, j);
+    }
+    return a;
+}
+
+/* Rewrite the hooks file (atomically, mode 0600). Lock held. */
+static int save(web_events *ev)
+{
+    json_t *doc;
+    char *text;
+    int rc;
+
+    if (!ev->opt.hooks_file)
+        return MG_OK;
+    doc = hooks_doc(ev);
+    text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+    json_decref(doc);
+    if (!text)
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    rc = mg_file_write_atomic(ev->opt.hooks_file, text, strlen(text), 0600);
+    free(text);
+    return rc;
+}
+
+int web_webhooks_load(web_events *ev)
+{
+    json_error_t jerr;
+    json_t *doc, *j;
+    size_t i;
+    FILE *f;
+
+    if (!ev->opt.hooks_file || !(f = fopen(ev->opt.hooks_file, "r")))
+        return MG_OK;
+    doc = json_loadf(f, 0, &jerr);
+    fclose(f);
+    if (!json_is_array(doc)) {
+        json_decref(doc);
+        return mg_error_set(MG_EPARSE, "%s:%d:%d: not a list of webhooks", ev->opt.hooks_file,
+                            jerr.line, jerr.column);
+    }
+    json_array_foreach(doc, i, j)
+    {
+        web_hook *h = calloc(1, sizeof *h);
+        mg_buf types = MG_BUF_INIT;
+        const char *url = json_string_value(json_object_get(j, "url"));
+        const char *secret = json_string_value(json_object_get(j, "secret"));
+        if (!h || !url || !secret || check_types(&types, json_object_get(j, "events")) < 0 ||
+            !(h->url = strdup(url)) || !(h->secret = strdup(secret)) ||
+            !(h->types = mg_buf_detach(&types))) {
+            if (h) {
+                free(h->url);
+                free(h->secret);
+                free(h);
+            }
+            mg_buf_free(&types);
+            json_decref(doc);
+            return mg_error_set(MG_EPARSE, "%s: webhook %zu is damaged", ev->opt.hooks_file, i);
+        }
+        h->id = (int64_t)json_integer_value(json_object_get(j, "id"));
+        snprintf(h->created, sizeof h->created, "%s", web_json_str(j, "created", ""));
+        snprintf(h->actor, sizeof h->actor, "%s", web_json_str(j, "actor", ""));
+        if (h->id >= ev->next_hook)
+            ev->next_hook = h->id + 1;
+        h->next = ev->hooks;
+        ev->hooks = h;
+    }
+    json_decref(doc);
+    return MG_OK;
+}
+
 int web_events_webhook_add(json_t **out, web_events *ev, const char *url, const json_t *types,
                            const char *secret, const char *actor)
 {
@@ -95,6 +173,11 @@ int web_events_webhook_add(json_t **out, web_events *ev, const char *url, const 
     h->id = ev->next_hook++;
     h->next = ev->hooks;
     ev->hooks = h;
+    if ((rc = save(ev)) < 0) {
+        ev->hooks = h->next;
+        pthread_mutex_unlock(&ev->lock);
+        goto done;
+    }
     *out = hook_json(h);
     pthread_mutex_unlock(&ev->lock);
     /* The secret is shown once, at creation. */
@@ -143,6 +226,12 @@ int web_events_webhook_remove(web_events *ev, int64_t id)
             *pp = found->next;
             break;
         }
+    if (found && save(ev) < 0) {
+        found->next = ev->hooks; /* keep memory and file in agreement */
+        ev->hooks = found;
+        pthread_mutex_unlock(&ev->lock);
+        return mg_error_code();
+    }
     pthread_mutex_unlock(&ev->lock);
     if (!found)
         return mg_error_set(MG_ENOTFOUND, "no webhook %lld", (long long)id);

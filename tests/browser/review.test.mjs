@@ -29,9 +29,9 @@ test('a reviewer signs in, reads the DP version, approves it and verifies the lo
             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const errors = [];
+    const page = ctx.pages()[0] || await ctx.newPage();
     try {
-        const page = ctx.pages()[0] || await ctx.newPage();
-        page.setDefaultTimeout(20000);
+        page.setDefaultTimeout(30000);
         page.on('pageerror', (e) => errors.push(e.message));
 
         // Sign in: a wrong token is refused in words, the right one opens the inventory.
@@ -76,8 +76,14 @@ test('a reviewer signs in, reads the DP version, approves it and verifies the lo
         await verdict.waitFor();
         const text = await page.locator('#log-table .verify-result').last().textContent();
         assert.equal(await verdict.getAttribute('data-verdict'), 'accepted', text);
+        await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({path: join(shots, 'ui-version.png'), fullPage: true});
         assert.deepEqual(errors, [], 'no script errors on the page');
+    } catch (e) {
+        // what the page showed when it failed, for the CI log and artifacts
+        await page.screenshot({path: join(shots, 'ui-failure.png'), fullPage: true}).catch(() => {});
+        console.error(`page at failure: ${page.url()}; script errors: ${JSON.stringify(errors)}`);
+        throw e;
     } finally {
         await ctx.close();
         rmSync(profile, {recursive: true, force: true});

@@ -1,6 +1,6 @@
 /* inventory.js - the model inventory: owner, risk tier, latest version, stage, what awaits review. */
 import {get, seg} from './api.js';
-import {fmt, h, stageBadge, table} from './dom.js';
+import {h, stageBadge, table} from './dom.js';
 import {asList, versionId} from './shapes.js';
 
 export const versionHref = (model, v) => `#/models/${seg(model)}/versions/${seg(v)}`;
@@ -26,7 +26,8 @@ export async function renderInventory() {
         const waiting = versions.filter((v) => v.stage === 'pending_review');
         for (const v of waiting) pending.push({model, v});
         return [
-            h('a', {href: `#/models/${seg(model.name)}`}, model.name),
+            [h('a', {href: `#/models/${seg(model.name)}`}, model.name),
+                model.description ? h('div', {class: 'note'}, model.description) : null],
             model.owner || 'n/a',
             tier(model.risk_tier),
             latest ? h('a', {href: versionHref(model.name, versionId(latest))},
@@ -40,9 +41,8 @@ export async function renderInventory() {
     const queue = pending.length
         ? h('ul', {}, pending.map(({model, v}) => h('li', {},
             h('a', {href: versionHref(model.name, versionId(v))}, `${model.name} v${versionId(v)}`),
-            ` — ${v.model_type || v.type || ''} submitted by ${v.submitter || 'n/a'}`,
-            v.dp || (v.privacy && v.privacy.epsilon !== undefined)
-                ? ` (differentially private, ε ${fmt(v.privacy ? v.privacy.epsilon : v.epsilon)})` : '')))
+            ` — ${model.description ? `${model.description}; ` : ''}submitted by ${v.submitter || 'n/a'}`,
+            v.updated || v.created ? ` on ${String(v.updated || v.created).replace('T', ' ').replace('Z', ' UTC')}` : '')))
         : h('p', {class: 'muted'}, 'Nothing is waiting for review.');
     return h('div', {},
         h('h1', {}, 'Model inventory'),
@@ -71,12 +71,13 @@ export async function renderModel(name) {
             h('dl', {class: 'card-fields'},
                 h('dt', {}, 'Owner'), h('dd', {}, model.owner || 'n/a'),
                 h('dt', {}, 'Risk tier'), h('dd', {}, tier(model.risk_tier)),
+                h('dt', {}, 'Intended use'), h('dd', {}, model.intended_use || 'not stated'),
                 h('dt', {}, 'Policy'), h('dd', {}, h('code', {}, JSON.stringify(model.policy || {}))))),
         h('section', {class: 'card'},
             h('h2', {}, 'Versions'),
-            versions.length ? table(null, ['Version', 'Stage', 'Type', 'Submitter', 'Created'],
+            versions.length ? table(null, ['Version', 'Stage', 'Description', 'Submitter', 'Created'],
                 versions.map((v) => [h('a', {href: versionHref(name, versionId(v))}, `v${versionId(v)}`),
-                    stageBadge(v.stage), v.model_type || v.type || 'n/a', v.submitter || 'n/a',
-                    v.created || v.time || 'n/a']))
+                    stageBadge(v.stage), v.description || '', v.submitter || 'n/a',
+                    v.created || 'n/a']))
                 : h('p', {class: 'muted'}, 'No versions yet.')));
 }

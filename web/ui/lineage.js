@@ -3,23 +3,39 @@
 import {h, s} from './dom.js';
 
 /* Column of each kind, in the order things happen. Unknown kinds go after the artifact. */
-const RANK = {dataset: 0, data_set: 0, run: 1, training_run: 1, job: 1, artifact: 2, version: 2,
-    model_version: 2, report: 3, report_job: 3, bias: 3, explain: 3, transition: 4, approval: 4,
-    review: 4, agent: 5};
-const COLOR = {0: '#ddf4ff', 1: '#fff8c5', 2: '#dafbe1', 3: '#fbefff', 4: '#ffebe9', 5: '#eef1f4'};
+const RANK = {dataset: 0, training_run: 1, artifact: 2, registration: 3, 'report job': 3, version: 4,
+    report: 4, transition: 5};
+const COLOR = {0: '#ddf4ff', 1: '#fff8c5', 2: '#dafbe1', 3: '#eef1f4', 4: '#fbefff', 5: '#ffebe9'};
 
-const rankOf = (n) => RANK[String(n.kind || n.type || '').toLowerCase()] ?? 3;
+const rankOf = (n) => RANK[n.kind] ?? 3;
 
-/* A graph's nodes and edges, whatever the member names: {nodes:[{id,kind,label}], edges:[{from,to,label}]}. */
+const short = (x) => String(x || '').slice(0, 10);
+
+/* A node's kind and a short label from governance's PROV node ({id:"run:3", type, ...attributes}). */
+function describe(n) {
+    const kind = String(n.type || n.kind || String(n.id).split(':')[0] || 'entity');
+    const num = String(n.id).split(':').pop();
+    switch (kind) {
+    case 'dataset': return {kind, label: `${n.name || num} (${n.rows ?? '?'} rows)`};
+    case 'training_run': return {kind, label: `run ${num}${n.status ? `, ${n.status}` : ''}`};
+    case 'artifact': return {kind, label: short(n.sha256 || num)};
+    case 'registration': return {kind, label: `registration ${num}`};
+    case 'version': return {kind, label: `${n.model || ''} v${n.version ?? num}`};
+    case 'report_job': return {kind: 'report job', label: `${n.kind || ''} job ${num}`};
+    case 'report': return {kind, label: `${n.kind || ''} report ${num}`};
+    case 'transition': return {kind, label: `${n.from || '?'} → ${n.to || '?'}`};
+    default: return {kind, label: n.label || n.name || String(n.id)};
+    }
+}
+
+/* A graph's nodes and edges without its agents (who did what is in the log):
+ * {nodes:[{id,kind,label}], edges:[{from,to,label}]}. */
 export function normalizeGraph(g) {
-    const nodes = (g.nodes || g.vertices || []).map((n) => ({
-        id: String(n.id ?? n.key), kind: n.kind || n.type || 'entity',
-        label: n.label || n.name || n.title || String(n.id ?? ''), detail: n.detail || n.sha256 || '',
-    }));
-    const edges = (g.edges || g.links || []).map((e) => ({
-        from: String(e.from ?? e.source ?? e.src), to: String(e.to ?? e.target ?? e.dst),
-        label: e.label || e.relation || e.kind || e.type || '',
-    }));
+    const nodes = (g.nodes || []).filter((n) => n.prov !== 'agent').map((n) => ({id: String(n.id), ...describe(n),
+        detail: n.sha256 || n.stage || n.ended || ''}));
+    const ids = new Set(nodes.map((n) => n.id));
+    const edges = (g.edges || []).map((e) => ({from: String(e.from), to: String(e.to), label: e.relation || e.label || ''}))
+        .filter((e) => ids.has(e.from) && ids.has(e.to));
     return {nodes, edges};
 }
 
@@ -42,10 +58,10 @@ export function lineageGraph(graph, {width = 1100} = {}) {
         cols.get(r).push(n);
     }
     const ranks = [...cols.keys()].sort((a, b) => a - b);
-    const boxW = 168;
+    const gapX = 34;
+    const boxW = Math.min(190, (width - 20 - gapX * (ranks.length - 1)) / ranks.length);
     const boxH = 46;
     const gapY = 14;
-    const gapX = Math.max(30, (width - 20 - ranks.length * boxW) / Math.max(1, ranks.length - 1));
     const tallest = Math.max(...[...cols.values()].map((c) => c.length));
     const height = 20 + tallest * (boxH + gapY);
     const pos = new Map();
@@ -72,8 +88,7 @@ export function lineageGraph(graph, {width = 1100} = {}) {
         return s('g', {},
             s('path', {d: `M${x1},${y1}C${mx},${y1} ${mx},${y2} ${x2 - 2},${y2}`, fill: 'none',
                 stroke: '#57606a', 'stroke-width': 1.4, 'marker-end': `url(#${arrow})`}),
-            e.label ? s('text', {x: mx, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', 'font-size': 10,
-                fill: '#57606a'}, e.label) : null);
+            s('title', {}, `${byId.get(e.from).label} → ${e.label} → ${byId.get(e.to).label}`));
     }),
     nodes.map((n) => {
         const p = pos.get(n.id);
@@ -83,7 +98,7 @@ export function lineageGraph(graph, {width = 1100} = {}) {
                 stroke: '#8c959f'}),
             s('text', {x: p.x + 8, y: p.y + 17, 'font-size': 10, fill: '#57606a',
                 'text-transform': 'uppercase'}, n.kind.replace('_', ' ').toUpperCase()),
-            s('text', {x: p.x + 8, y: p.y + 35, 'font-weight': 600}, clip(n.label, 23)));
+            s('text', {x: p.x + 8, y: p.y + 35, 'font-weight': 600}, clip(n.label, Math.floor(boxW / 7.4))));
     }));
     const list = h('details', {}, h('summary', {}, 'The lineage as a list'),
         h('ul', {}, fwd.map((e) => h('li', {},

@@ -8,7 +8,7 @@ export function asList(data, key) {
 }
 
 /* A version's number, whichever name the answer gives it. */
-export const versionId = (v) => (v.version ?? v.v ?? v.id);
+export const versionId = (v) => (v.version ?? v.number ?? v.id);
 
 /* A finite number or null. */
 export function num(x) {

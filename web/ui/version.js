@@ -17,30 +17,44 @@ const missing = (what) => h('p', {class: 'muted'}, what);
 
 /* ---- model card and metrics ---------------------------------------------------------------- */
 
-function cardValue(v) {
-    if (v === null || v === undefined) return 'n/a';
-    if (typeof v === 'number') return fmt(v, 4);
-    if (typeof v === 'string') return /^[0-9a-f]{64}$/.test(v) ? shortHash(v, 16) : v;
-    if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) return v.join(', ');
-    if (typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x !== 'object'))
-        return Object.entries(v).map(([k, x]) => `${k}: ${typeof x === 'number' ? fmt(x, 4) : x}`).join('; ');
-    return h('code', {}, JSON.stringify(v));
-}
+const dl = (pairs) => h('dl', {class: 'card-fields'}, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 
+/* The card of governance (GET …/card): the parts a reviewer reads first; the rest has its own section. */
 function renderCard(card) {
     if (!card) return missing('The API gave no model card for this version.');
-    if (typeof card === 'string') return h('pre', {class: 'card-md'}, card);
-    const skip = new Set(['metrics']);
-    const entries = Object.entries(card).filter(([k]) => !skip.has(k));
-    return h('dl', {class: 'card-fields'}, entries.flatMap(([k, v]) => [
-        h('dt', {}, k.replace(/_/g, ' ')), h('dd', {}, cardValue(v))]));
+    const m = card.model || {};
+    const v = card.version || {};
+    const data = card.training_data || {};
+    const run = card.training_run || {};
+    const cfg = run.config || {};
+    const priv = card.privacy || {};
+    const feats = (card.top_features && card.top_features.features) || [];
+    return dl([
+        ['Model', `${m.name || ''}${m.description ? ` — ${m.description}` : ''}`],
+        ['Intended use', m.intended_use || h('span', {class: 'muted'}, 'not stated')],
+        ['Owner · risk tier', `${m.owner || 'n/a'} · ${m.risk_tier || 'n/a'}`],
+        ['Version', [`v${v.number ?? ''} by ${v.submitter || 'n/a'}`, v.description ? ` — ${v.description}` : '']],
+        ['Artifact', shortHash(v.artifact_sha256, 16)],
+        ['Training data', data.name ? [`${data.name}, ${data.rows ?? '?'} rows, `, shortHash(data.sha256, 16)] : null],
+        ['Training', cfg.model ? `${cfg.model}${cfg.hidden ? ` ${JSON.stringify(cfg.hidden)}` : ''}, ${cfg.epochs ?? '?'} epochs, seed ${run.seed ?? cfg.seed ?? '?'}${cfg.ignore ? `, not using ${cfg.ignore.join(', ')}` : ''} (${run.code_version || ''})` : null],
+        ['Privacy', priv.differentially_private && priv.training_run
+            ? `differentially private: ε ${fmt(priv.training_run.epsilon)} at δ ${fmt(priv.training_run.delta)} (${priv.training_run.kind || 'rdp'})`
+            : 'not differentially private'],
+        ['Top features', feats.length ? feats.slice(0, 5).map((f) => `${f.column} (${fmt(f.importance)})`).join(', ') : null],
+        ['Policy', m.policy ? h('code', {}, JSON.stringify(m.policy)) : null],
+    ]);
 }
 
 function renderMetrics(metrics) {
-    const rows = Object.entries(metrics || {}).filter(([, v]) => typeof v === 'number' || typeof v === 'string');
+    const rows = Object.entries(metrics || {}).filter(([, v]) => typeof v === 'number');
     if (!rows.length) return missing('No metrics recorded.');
-    return table(null, ['Metric', 'Value'], rows.map(([k, v]) => [k, h('span', {class: 'num'}, fmt(v, 4))]),
-        {id: 'metrics'});
+    const cm = metrics.confusion_matrix;
+    return h('div', {},
+        table('On the held-out test rows', ['Metric', 'Value'], rows.map(([k, v]) => [k, h('span', {class: 'num'}, fmt(v, 4))]),
+            {id: 'metrics'}),
+        Array.isArray(cm) && cm.length === 2 ? table('Confusion matrix (rows: actual, columns: predicted)',
+            ['', 'negative', 'positive'], [['negative', String(cm[0][0]), String(cm[0][1])], ['positive', String(cm[1][0]), String(cm[1][1])]]) : null);
 }
 
 /* ---- the training run's loss curves -------------------------------------------------------- */
@@ -48,40 +62,39 @@ function renderMetrics(metrics) {
 /* [[epoch, loss], ...] from an array of numbers or of {epoch, loss} objects. */
 function curve(arr, key) {
     if (!Array.isArray(arr)) return [];
-    return arr.map((p, i) => (typeof p === 'number' ? [i + 1, p]
-        : [num(p.epoch ?? p.step ?? i + 1), num(p[key] ?? p.loss ?? p.value)]))
+    return arr.map((p, i) => (p !== null && typeof p === 'object'
+        ? [num(p.epoch ?? p.step ?? i + 1), num(p[key] ?? p.loss ?? p.value)] : [i + 1, num(p)]))
         .filter(([x, y]) => x !== null && y !== null);
 }
 
 function renderCurves(run) {
     if (!run) return missing('No training run is linked to this version (an uploaded artifact).');
-    const lc = run.loss_curve || run.curves || run.history || run.loss || {};
-    let train = [];
-    let test = [];
-    if (Array.isArray(lc)) {
-        train = curve(lc, 'train_loss');
-        test = curve(lc, 'test_loss');
-        if (!lc.some((p) => p && p.test_loss !== undefined)) test = [];
-    } else {
-        train = curve(lc.train || lc.train_loss, 'loss');
-        test = curve(lc.test || lc.test_loss || lc.validation, 'loss');
+    let lc = run.loss_curves || run.loss_curves_json || null;
+    if (typeof lc === 'string') {
+        try { lc = JSON.parse(lc); } catch { lc = null; }
     }
-    if (!train.length && !test.length) return missing('The run recorded no loss curve.');
-    return lineChart({title: 'Loss by epoch', xLabel: 'epoch', yLabel: 'loss', series: [
-        {name: 'train loss', color: '#0b5cad', points: train},
-        {name: 'test loss', color: '#d1571b', dash: true, points: test}].filter((x) => x.points.length)});
+    const train = curve(lc && lc.train, 'loss');
+    const test = curve(lc && (lc.eval || lc.test), 'loss');
+    if (!train.length && !test.length) return missing(`Run ${run.id} recorded no loss curve.`);
+    const cfg = run.config || {};
+    return h('div', {},
+        h('p', {class: 'note'}, `Run ${run.id} on data set “${run.dataset_name || run.dataset_id}”: ${cfg.model || ''}, `,
+            `${cfg.optimizer || 'adam'}, lr ${cfg.lr ?? 'default'}, batch ${cfg.batch ?? 'default'}, seed ${run.seed ?? ''}; `,
+            `${run.started_by ? `started by ${run.started_by}, ` : ''}${run.finished || ''}.`),
+        lineChart({title: 'Loss by epoch', xLabel: 'epoch', yLabel: 'loss', series: [
+            {name: 'train loss (epoch mean)', color: '#0b5cad', points: train},
+            {name: 'test loss', color: '#d1571b', dash: true, points: test}].filter((x) => x.points.length)}));
 }
 
 /* ---- bias ---------------------------------------------------------------------------------- */
 
 /* The policy's band per metric: {"DI": [0.8, 1.25]} from policy.thresholds or the defaults. */
 function policyBands(policy) {
-    const out = {...DEFAULT_BANDS};
-    const th = policy && (policy.thresholds || policy.bias || policy.bands || policy);
-    for (const [k, v] of Object.entries(th || {})) {
+    const bias = policy && Object.keys(policy).length ? policy.bias || {} : DEFAULT_BANDS;
+    const out = {};
+    for (const [k, v] of Object.entries(bias)) {
         if (Array.isArray(v) && v.length === 2) out[k] = v.map(Number);
-        else if (v && typeof v === 'object' && ('min' in v || 'max' in v))
-            out[k] = [num(v.min) ?? -Infinity, num(v.max) ?? Infinity];
+        else if (v && typeof v === 'object') out[k] = [num(v.min) ?? -Infinity, num(v.max) ?? Infinity];
     }
     return out;
 }
@@ -93,7 +106,7 @@ function biasRows(result, bands) {
         const band = bands[name] || (name === 'DCA' && bands.DCAcc) || null;
         const out = band && value !== null ? value < band[0] || value > band[1] : false;
         return {name, value: value ?? NaN, lo: ci ? num(ci[0]) ?? NaN : NaN, hi: ci ? num(ci[1]) ?? NaN : NaN,
-            band, out};
+            band, out, description: m && m.description};
     });
 }
 
@@ -103,15 +116,18 @@ function renderBias(report, policy) {
     const rows = biasRows(res, policyBands(policy));
     if (!rows.length) return missing('The bias report holds no metrics.');
     const out = rows.filter((r) => r.out);
-    const facet = res.facet ? Object.entries(res.facet).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ') : '';
+    const f = res.facet || {};
+    const lab = res.label || {};
+    const boot = res.bootstrap ? `; ${res.bootstrap.samples} bootstrap samples` : '';
     return h('div', {},
-        h('p', {class: 'note'}, `${res.n ? `${res.n} rows; ` : ''}${facet ? `facet: ${facet}; ` : ''}`,
-            report.artifact_sha256 ? ['computed on artifact ', shortHash(report.artifact_sha256)] : ''),
+        h('p', {class: 'note'}, `Facet ${f.spec || f.column || '?'} (${f.nd ?? '?'} rows) against the rest (${f.na ?? '?'} rows); `,
+            `label ${lab.column || '?'} = ${(lab.values || []).join(',')}${boot}; report ${report.id}, computed on artifact `,
+            shortHash(report.artifact_sha256), report.fresh === false ? ' — not the current artifact' : ''),
         out.length ? h('p', {class: 'warn-box'}, `Outside the policy's band: ${out.map((r) => `${r.name} = ${fmt(r.value)} (band ${fmt(r.band[0])} to ${fmt(r.band[1])})`).join('; ')}.`)
             : h('p', {class: 'ok-box'}, 'Every metric with a policy band is inside it.'),
         h('div', {id: 'bias-chart'}, biasChart(rows, {title: 'Bias metrics with the policy band'})),
         table('Bias metrics and 95% bootstrap intervals', ['Metric', 'Value', '95% interval', 'Policy band', 'Verdict'],
-            rows.map((r) => [r.name, fmt(r.value, 4),
+            rows.map((r) => [h('abbr', {title: r.description || r.name}, r.name), fmt(r.value, 4),
                 Number.isFinite(r.lo) ? `[${fmt(r.lo, 4)}, ${fmt(r.hi, 4)}]` : 'not bootstrapped',
                 r.band ? `[${fmt(r.band[0])}, ${fmt(r.band[1])}]` : '—',
                 r.band ? h('span', {class: r.out ? 'fail' : 'pass'}, r.out ? '✗ outside' : '✓ inside') : '—']),
@@ -148,24 +164,36 @@ function renderExplain(report) {
 
 /* ---- privacy ------------------------------------------------------------------------------- */
 
-function renderPrivacy(p) {
-    const spent = num(p.epsilon ?? p.epsilon_spent ?? p.spent);
-    const total = num(p.dataset_epsilon ?? p.dataset_total_epsilon ?? p.budget_spent ?? p.total_epsilon ?? p.ledger_total);
-    const max = num(p.policy_max_epsilon ?? p.max_epsilon ?? p.policy_max);
+/* ε of this version's run, the data set's ledger total, the policy's maximum. */
+function renderPrivacy({run, dataset, policy, privacy}) {
+    const own = (run && (run.privacy_ledger || run.privacy)) || privacy || {};
+    const ledger = (dataset && dataset.privacy_ledger) || null;
+    const spent = num(own.epsilon);
+    const total = ledger ? num(ledger.epsilon) : null;
+    const unbounded = ledger && total === null && (ledger.unbounded_runs || []).length;
+    const max = num(policy && policy.max_epsilon);
     const over = max !== null && total !== null && total > max;
+    const ev = (run && run.privacy && run.privacy.events && run.privacy.events[0]) || {};
+    const cfg = (run && run.config && run.config.dp) || {};
+    const stat = (label, value, id) => h('div', {}, h('div', {class: 'label'}, label), h('div', {class: 'big', id}, value));
     return h('div', {},
         h('div', {class: 'stat-row'},
-            h('div', {}, h('div', {class: 'label'}, 'ε spent by this version'), h('div', {class: 'big', id: 'epsilon'}, fmt(spent, 4))),
-            h('div', {}, h('div', {class: 'label'}, 'δ'), h('div', {class: 'big'}, fmt(p.delta, 3))),
-            h('div', {}, h('div', {class: 'label'}, 'data set total ε'), h('div', {class: 'big'}, fmt(total, 4))),
-            h('div', {}, h('div', {class: 'label'}, 'policy maximum ε'), h('div', {class: 'big'}, fmt(max, 4)))),
+            stat('ε spent by this version', fmt(spent, 4), 'epsilon'),
+            stat('δ', fmt(own.delta, 3)),
+            stat(`ε spent on data set “${dataset ? dataset.name : '?'}”`, unbounded ? '∞' : fmt(total, 4), 'epsilon-total'),
+            stat('policy maximum ε', max === null ? 'none' : fmt(max, 4), 'epsilon-max')),
+        unbounded ? h('p', {class: 'warn-box'}, `The data set has no privacy guarantee: ${unbounded} run(s) trained on it without DP `,
+            `(run ${ledger.unbounded_runs.join(', ')}).`) : null,
         over ? h('p', {class: 'warn-box'}, `The data set has spent ε ${fmt(total)}, more than the policy's ${fmt(max)}.`) : null,
-        budgetChart({spent: spent ?? NaN, total: total ?? NaN, max: max ?? NaN}),
-        h('p', {class: 'note'}, [p.noise_multiplier !== undefined ? `noise multiplier ${fmt(p.noise_multiplier)}; ` : '',
-            p.max_grad_norm !== undefined ? `max grad norm ${fmt(p.max_grad_norm)}; ` : '',
-            p.sample_rate !== undefined ? `sample rate ${fmt(p.sample_rate)}; ` : '',
-            p.steps !== undefined ? `${p.steps} steps; ` : '',
-            `accountant: ${p.accountant || 'rdp'}`].join('')));
+        max === null ? h('p', {class: 'note'}, 'The model\'s policy sets no maximum ε, so no privacy gate applies.') : null,
+        budgetChart({spent: spent ?? NaN, total: unbounded ? NaN : total ?? NaN, max: max ?? NaN}),
+        h('p', {class: 'note'}, [`DP-SGD: max grad norm ${fmt(cfg.max_grad_norm)}`,
+            ev.noise_multiplier !== undefined ? `noise multiplier ${fmt(ev.noise_multiplier, 4)}` : null,
+            ev.sample_rate !== undefined ? `sample rate ${fmt(ev.sample_rate, 3)}` : null,
+            ev.steps !== undefined ? `${ev.steps} steps` : null,
+            cfg.target_epsilon !== undefined ? `target ε ${fmt(cfg.target_epsilon)}` : null,
+            `accountant: ${own.kind || 'rdp'}${ledger && ledger.best_order ? ` (data set total at order ${fmt(ledger.best_order)})` : ''}`]
+            .filter(Boolean).join('; ') + '.'));
 }
 
 /* ---- the signed log ------------------------------------------------------------------------ */
@@ -177,13 +205,18 @@ function entryOf(answer) {
     return rest;
 }
 
+/* The tree head is taken only from the proof's signed head; the key by its id from /log/keys. */
 async function verifyOne(index) {
-    const [raw, head] = await Promise.all([get(`/log/entries/${index}`), get('/log/tree-head')]);
-    const th = head.tree_head || head;
-    const proof = await get(`/log/proof/inclusion?index=${index}&size=${th.size}`);
-    const publicKey = th.public_key || head.public_key || (await get('/log/public-key')).public_key;
-    return verifyEntry({entry: entryOf(raw), index, proof: proof.hashes || proof.proof || proof.audit_path || [],
-        treeHead: {size: th.size, root: th.root, time: th.time, signature: th.signature}, publicKey});
+    const [raw, proof, keys] = await Promise.all([get(`/log/entries/${index}`),
+        get(`/log/proof/inclusion?index=${index}`), get('/log/keys')]);
+    const th = proof.tree_head;
+    if (!th || !th.signature) throw new Error('the proof came without a signed tree head: refused');
+    const key = asList(keys, 'keys').find((k) => k.key_id === th.key_id);
+    if (!key) throw new Error(`no public key with id ${String(th.key_id).slice(0, 12)}… in /log/keys`);
+    const r = await verifyEntry({entry: entryOf(raw), index, proof: proof.proof || proof.hashes || [],
+        treeHead: {size: th.size, root: th.root, time: th.time, signature: th.signature}, publicKey: key.public_key});
+    r.steps[2].detail += ` (key ${th.key_id.slice(0, 12)}…, ${key.status || 'active'})`;
+    return r;
 }
 
 function renderLog(entries) {
@@ -224,19 +257,28 @@ function renderLog(entries) {
 
 /* ---- review: gates and the decision -------------------------------------------------------- */
 
+const GATE_NAMES = {separation_of_duties: 'Separation of duties', bias_report: 'Bias report on this artifact',
+    explain_report: 'Explainability report on this artifact', 'policy.max_epsilon': 'Privacy budget (policy maximum ε)'};
+
+function gateTitle(g) {
+    const id = g.gate || g.name || 'gate';
+    if (GATE_NAMES[id]) return GATE_NAMES[id];
+    const m = id.match(/^policy\.(bias|metrics)\.(.+)$/);
+    return m ? `Policy: ${m[2]} within its ${m[1] === 'bias' ? 'bias band' : 'range'}` : id;
+}
+
+const gateOk = (g) => Boolean(g.passed ?? g.ok ?? g.pass);
+
 function gateList(gates) {
-    return h('ul', {class: 'gates', id: 'gates'}, gates.map((g) => {
-        const ok = g.ok ?? g.passed ?? g.pass ?? g.met;
-        return h('li', {class: ok ? 'pass' : 'fail'},
-            h('strong', {}, ok ? '✓ ' : '✗ ', g.title || g.name || g.gate || 'gate'),
-            g.message || g.reason || g.detail ? [': ', g.message || g.reason || g.detail] : '');
-    }));
+    return h('ul', {class: 'gates', id: 'gates'}, gates.map((g) => h('li', {class: gateOk(g) ? 'pass' : 'fail'},
+        h('strong', {}, gateOk(g) ? '✓ ' : '✗ ', gateTitle(g)),
+        g.detail || g.message ? [': ', g.detail || g.message] : '')));
 }
 
 function renderReview(ctx, stage, gates, history, reload) {
     const comment = h('textarea', {id: 'comment', 'aria-describedby': 'comment-help'});
     const result = h('div', {id: 'review-result', role: 'status', 'aria-live': 'polite'});
-    const failing = gates ? gates.filter((g) => !(g.ok ?? g.passed ?? g.pass ?? g.met)) : [];
+    const failing = gates ? gates.filter((g) => !gateOk(g)) : [];
     const canDecide = stage === 'pending_review';
     const approve = h('button', {type: 'button', id: 'approve', disabled: !canDecide || failing.length > 0,
         'aria-describedby': 'gates-summary'}, 'Approve');
@@ -282,7 +324,8 @@ function renderReview(ctx, stage, gates, history, reload) {
         h('div', {class: 'row'}, approve, reject),
         result,
         history.length ? [h('h3', {}, 'History'), table(null, ['Time', 'From', 'To', 'By', 'Comment'],
-            history.map((t) => [t.time || '', t.from || '', t.to || '', t.actor || t.by || '', t.comment || '']))] : null);
+            history.map((t) => [t.created || t.time || '', t.from || t.from_stage || '', t.to || t.to_stage || '',
+                t.actor || '', t.comment || '']))] : null);
 }
 
 /* ---- the page ------------------------------------------------------------------------------ */
@@ -292,66 +335,79 @@ function latestOf(reports, kind) {
     return of[of.length - 1] || null;
 }
 
-/* Fetch a report's result when the list gave only its metadata. */
-async function withResult(ctx, rep) {
-    if (!rep || rep.result || rep.report || rep.metrics || rep.rows) return rep;
-    const full = await getOptional(`/models/${seg(ctx.name)}/versions/${seg(ctx.v)}/reports/${seg(rep.id)}`);
-    return full || rep;
+/* A report's document (GET /reports/{id}: checked against its sha256 by the server). */
+async function withDocument(rep) {
+    if (!rep) return null;
+    const full = await get(`/reports/${seg(rep.id)}`);
+    return {...rep, ...full, result: full.document || full.result};
 }
 
-function logIndices(d, history, reports) {
-    const idx = new Map();
-    const add = (i, extra) => {
+/* Every log entry about this version: run start and end, registration, reports, transitions. */
+function logIndices(d, run, reports, history, card) {
+    const idx = new Set();
+    const add = (i) => {
         const n = num(i);
-        if (n !== null && !idx.has(n)) idx.set(n, {index: n, ...extra});
+        if (n !== null) idx.add(n);
     };
-    for (const e of asList(d.log_entries || d.log || [], 'entries'))
-        typeof e === 'object' ? add(e.index ?? e.log_index, e) : add(e, {});
-    for (const t of history) add(t.log_index, {time: t.time, action: 'version.transition', actor: t.actor});
-    for (const r of reports) add(r.log_index, {time: r.created || r.time, action: 'report.written', actor: r.actor});
-    return [...idx.values()].sort((a, b) => a.index - b.index);
+    if (run) {
+        add(run.start_index);
+        add(run.finish_index);
+    }
+    add(d.log_index);
+    reports.forEach((r) => add(r.log_index));
+    history.forEach((t) => add(t.log_index));
+    (card && card.evidence ? card.evidence.log_entries || [] : []).forEach((e) => add(e.log_index ?? e));
+    return [...idx].sort((a, b) => a - b).map((index) => ({index}));
 }
 
 export async function renderVersion(name, v, reroute) {
     const ctx = {name, v};
     const base = `/models/${seg(name)}/versions/${seg(v)}`;
-    const [d, model, reps, trans] = await Promise.all([get(base), getOptional(`/models/${seg(name)}`),
-        getOptional(`${base}/reports`), getOptional(`${base}/transitions`)]);
+    const [d, model, reps, trans, gates] = await Promise.all([get(base), getOptional(`/models/${seg(name)}`),
+        getOptional(`${base}/reports`), getOptional(`${base}/transitions`), getOptional(`${base}/gates`)]);
+    const {card, lineage} = d;
     const reports = asList(reps || d.reports || [], 'reports');
-    const [bias, explain] = await Promise.all([withResult(ctx, latestOf(reports, 'bias')),
-        withResult(ctx, latestOf(reports, 'explain'))]);
-    const history = asList(trans || [], 'transitions');
-    const gates = trans && Array.isArray(trans.gates) ? trans.gates : null;
+    const run = d.run_id ? await getOptional(`/runs/${seg(d.run_id)}`) : null;
+    const [bias, explain, dataset] = await Promise.all([
+        withDocument(latestOf(reports.filter((r) => r.fresh !== false), 'bias') || latestOf(reports, 'bias')),
+        withDocument(latestOf(reports.filter((r) => r.fresh !== false), 'explain') || latestOf(reports, 'explain')),
+        run && run.dataset_id ? getOptional(`/datasets/${seg(run.dataset_id)}`) : null]);
+    const history = asList(trans || d.transitions || [], 'transitions');
     const stage = d.stage || 'unknown';
-    const policy = (model && model.policy) || d.policy || {};
-    const privacy = d.privacy || d.privacy_spend || null;
-    const isDp = Boolean(privacy && (privacy.epsilon !== undefined || privacy.epsilon_spent !== undefined)) || Boolean(d.dp);
-    const lineage = d.lineage || (await getOptional(`/lineage/version/${seg(`${name}@${v}`)}`));
+    const policy = (model && model.policy) || {};
+    const cfg = (run && run.config) || {};
+    const isDp = Boolean(cfg.dp) || Boolean(d.privacy && d.privacy.kind === 'rdp');
     /* what each entry says (time, action, actor), read from the log itself */
-    const entries = await Promise.all(logIndices(d, history, reports).map(async (e) => {
+    const entries = await Promise.all(logIndices(d, run, reports, history, card).map(async (e) => {
         const got = await getOptional(`/log/entries/${e.index}`);
         return got ? {...e, ...entryOf(got)} : e;
     }));
-    const run = d.run || d.training_run || null;
     const toc = [['card', 'Card'], ['metrics-s', 'Metrics'], ['training', 'Training'], ['bias', 'Bias'],
         ['explain', 'Explanations'], isDp ? ['privacy', 'Privacy'] : null, ['lineage', 'Lineage'], ['log', 'Log'],
         ['review', 'Review']].filter(Boolean);
+    const jump = (id) => (ev) => {
+        ev.preventDefault();
+        const el = document.getElementById(id);
+        el.scrollIntoView();
+        const h2 = el.querySelector('h2');
+        h2.setAttribute('tabindex', '-1');
+        h2.focus();
+    };
     return h('div', {},
         h('p', {}, h('a', {href: '#/'}, '← Inventory'), ' · ', h('a', {href: `#/models/${seg(name)}`}, name)),
         h('h1', {}, `${name} v${v} `, stageBadge(stage)),
-        h('p', {class: 'sub'}, `${d.model_type || (d.card && d.card.model_type) || ''}${isDp ? ' · differentially private' : ''}`,
-            d.submitter ? ` · submitted by ${d.submitter}` : '', ' · artifact ', shortHash(d.artifact_sha256 || d.sha256)),
-        h('nav', {class: 'toc', 'aria-label': 'Sections of this version'}, toc.map(([id, t]) => h('a', {href: `#/models/${seg(name)}/versions/${seg(v)}`, 'data-target': id,
-            onclick: (ev) => { ev.preventDefault(); const el = document.getElementById(id); el.scrollIntoView(); el.querySelector('h2').setAttribute('tabindex', '-1'); el.querySelector('h2').focus(); }}, t))),
+        h('p', {class: 'sub'}, `${cfg.model || 'uploaded artifact'}${isDp ? ' · differentially private' : ''}`,
+            d.submitter ? ` · submitted by ${d.submitter}` : '', ' · artifact ', shortHash(d.artifact_sha256)),
+        h('nav', {class: 'toc', 'aria-label': 'Sections of this version'},
+            toc.map(([id, t]) => h('a', {href: `#/models/${seg(name)}/versions/${seg(v)}`, onclick: jump(id)}, t))),
         h('div', {class: 'grid2'},
-            section('card', 'Model card', renderCard(d.card)),
+            section('card', 'Model card', renderCard(card)),
             section('metrics-s', 'Metrics', renderMetrics(d.metrics || (run && run.metrics)))),
         section('training', 'Training run', renderCurves(run)),
         section('bias', 'Bias report', renderBias(bias, policy)),
         section('explain', 'Explanations', renderExplain(explain)),
-        isDp ? section('privacy', 'Differential privacy', renderPrivacy(privacy)) : null,
+        isDp ? section('privacy', 'Differential privacy', renderPrivacy({run, dataset, policy, privacy: d.privacy})) : null,
         section('lineage', 'Lineage', lineage ? lineageGraph(lineage) : missing('The API gave no lineage for this version.')),
         section('log', 'Signed log entries', renderLog(entries)),
-        section('review', 'Review', renderReview(ctx, stage, gates, history, reroute)));
+        section('review', 'Review', renderReview(ctx, stage, gates ? gates.gates : null, history, reroute)));
 }
-
