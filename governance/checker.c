@@ -131,7 +131,27 @@ struct gov_checker {
     gov_failure *f;
 };
 
-static void check_one(gov_failure *f, gov_check *c)
+/* A worker's verifiers, one per key met (a log has few keys). */
+typedef struct verifiers {
+    mg_key_verifier *v[16];
+    size_t n;
+} verifiers;
+
+static int verify_sig(verifiers *vs, const gov_check *c)
+{
+    mg_key_verifier *v = NULL;
+
+    for (size_t i = 0; i < vs->n; i++)
+        if (mg_key_verifier_key(vs->v[i]) == c->key)
+            v = vs->v[i];
+    if (!v && vs->n < sizeof vs->v / sizeof *vs->v &&
+        mg_key_verifier_create(&vs->v[vs->n], c->key) == MG_OK)
+        v = vs->v[vs->n++];
+    return v ? mg_key_verifier_check(v, c->bytes, c->len, c->sig)
+             : mg_key_verify(c->key, c->bytes, c->len, c->sig);
+}
+
+static void check_one(gov_failure *f, verifiers *vs, gov_check *c)
 {
     char why[400];
 
@@ -143,7 +163,7 @@ static void check_one(gov_failure *f, gov_check *c)
         gov_fail(f, c->rank, "%s: %s", c->what, why);
         return;
     }
-    if (mg_key_verify(c->key, c->bytes, c->len, c->sig) < 0) {
+    if (verify_sig(vs, c) < 0) {
         mg_error_clear();
         gov_fail(f, c->rank, "%s: Ed25519 signature does not verify with key %.16s...", c->what,
                  mg_key_id(c->key));
@@ -153,6 +173,7 @@ static void check_one(gov_failure *f, gov_check *c)
 static void *worker(void *arg)
 {
     gov_checker *k = arg;
+    verifiers vs = {{NULL}, 0};
 
     for (;;) {
         batch *b;
@@ -161,6 +182,8 @@ static void *worker(void *arg)
             pthread_cond_wait(&k->has_work, &k->mu);
         if (k->count == 0) {
             pthread_mutex_unlock(&k->mu);
+            for (size_t i = 0; i < vs.n; i++)
+                mg_key_verifier_free(vs.v[i]);
             return NULL;
         }
         b = k->queue[k->head];
@@ -169,7 +192,7 @@ static void *worker(void *arg)
         pthread_cond_signal(&k->has_room);
         pthread_mutex_unlock(&k->mu);
         for (size_t i = 0; i < b->n; i++) {
-            check_one(k->f, &b->items[i]);
+            check_one(k->f, &vs, &b->items[i]);
             free(b->items[i].bytes);
         }
         free(b);

@@ -68,15 +68,18 @@ static int member_cmp(const void *a, const void *b)
 static int put_string(mg_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t run = 0; /* start of the bytes copied as they are */
     int rc;
 
-    if ((rc = mg_buf_putc(out, '"')) < 0)
+    if ((rc = mg_buf_grow(out, len + 2)) < 0 || (rc = mg_buf_putc(out, '"')) < 0)
         return rc;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
 
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
         switch (c) {
         case '"': esc[1] = '"'; break;
         case '\\': esc[1] = '\\'; break;
@@ -86,19 +89,17 @@ static int put_string(mg_buf *out, const char *s, size_t len)
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
         default:
-            if (c >= 0x20) {
-                if ((rc = mg_buf_putc(out, (char)c)) < 0)
-                    return rc;
-                continue;
-            }
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             n = 6;
         }
-        if ((rc = mg_buf_put(out, esc, n)) < 0)
+        if ((rc = mg_buf_put(out, s + run, i - run)) < 0 || (rc = mg_buf_put(out, esc, n)) < 0)
             return rc;
+        run = i + 1;
     }
+    if ((rc = mg_buf_put(out, s + run, len - run)) < 0)
+        return rc;
     return mg_buf_putc(out, '"');
 }
 
@@ -166,6 +167,11 @@ int mg_jcs_number(char out[MG_JCS_NUMBER_MAX], double v)
     if (v < 0) {
         *o++ = '-';
         v = -v;
+    }
+    if (v < 9007199254740992.0 && v == (double)(long long)v) {
+        /* an integer below 2^53: its digits exactly, as Number::toString writes them */
+        snprintf(o, MG_JCS_NUMBER_MAX - 1, "%lld", (long long)v);
+        return MG_OK;
     }
     shortest_digits(digits, &n, v);
     k = (int)strlen(digits);

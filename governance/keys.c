@@ -222,3 +222,51 @@ int mg_key_verify(const mg_key *k, const void *msg, size_t len,
     return ok ? MG_OK : mg_error_set(MG_EVERIFY, "Ed25519 signature does not verify with key %.16s",
                                      k->id);
 }
+
+struct mg_key_verifier {
+    const mg_key *key;
+    EVP_MD_CTX *ctx;
+};
+
+int mg_key_verifier_create(mg_key_verifier **out, const mg_key *k)
+{
+    mg_key_verifier *v = calloc(1, sizeof *v);
+
+    *out = NULL;
+    if (!v || !(v->ctx = EVP_MD_CTX_new())) {
+        free(v);
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    }
+    /* initialised once: Ed25519's one-shot verify can run on the same context again */
+    if (EVP_DigestVerifyInit(v->ctx, NULL, NULL, NULL, k->pkey) != 1) {
+        ERR_clear_error();
+        mg_key_verifier_free(v);
+        return mg_error_set(MG_ERROR, "Ed25519: cannot set up verification");
+    }
+    v->key = k;
+    *out = v;
+    return MG_OK;
+}
+
+const mg_key *mg_key_verifier_key(const mg_key_verifier *v)
+{
+    return v->key;
+}
+
+int mg_key_verifier_check(mg_key_verifier *v, const void *msg, size_t len,
+                          const unsigned char sig[MG_ED25519_SIG_LEN])
+{
+    if (EVP_DigestVerify(v->ctx, sig, MG_ED25519_SIG_LEN, msg, len) == 1)
+        return MG_OK;
+    ERR_clear_error();
+    return mg_error_set(MG_EVERIFY, "Ed25519 signature does not verify with key %.16s",
+                        v->key->id);
+}
+
+void mg_key_verifier_free(mg_key_verifier *v)
+{
+    if (!v)
+        return;
+    EVP_MD_CTX_free(v->ctx);
+    free(v);
+}

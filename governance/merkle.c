@@ -1,31 +1,21 @@
 /* merkle.c - RFC 6962 Merkle tree hashes, inclusion and consistency proofs (RFC 9162 §2.1). */
 #include "mg_governance.h"
+#include "hash.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 int mg_merkle_leaf_hash(unsigned char out[MG_SHA256_LEN], const void *data, size_t len)
 {
-    static const unsigned char zero = 0x00;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(c, &zero, 1) == 1 && EVP_DigestUpdate(c, data, len) == 1 &&
-             EVP_DigestFinal_ex(c, out, NULL) == 1;
-
-    EVP_MD_CTX_free(c);
-    return ok ? MG_OK : mg_error_set(MG_ERROR, "merkle: SHA-256 failed");
+    static const unsigned char leaf = 0x00;
+    return gov_sha256(out, &leaf, 1, data ? data : "", len, NULL, 0);
 }
 
 int mg_merkle_node_hash(unsigned char out[MG_SHA256_LEN], const unsigned char left[MG_SHA256_LEN],
                         const unsigned char right[MG_SHA256_LEN])
 {
-    unsigned char buf[1 + 2 * MG_SHA256_LEN];
-
-    buf[0] = 0x01;
-    memcpy(buf + 1, left, MG_SHA256_LEN);
-    memcpy(buf + 1 + MG_SHA256_LEN, right, MG_SHA256_LEN);
-    return mg_sha256_digest(out, buf, sizeof buf);
+    static const unsigned char node = 0x01;
+    return gov_sha256(out, &node, 1, left, MG_SHA256_LEN, right, MG_SHA256_LEN);
 }
 
 /* The largest power of two smaller than n (n >= 2): RFC 6962 §2.1's k. */

@@ -192,6 +192,25 @@ int mg_key_verify(const mg_key *k, const void *msg, size_t len,
 
 void mg_key_free(mg_key *k); /* NULL is a no-op */
 
+/*
+ * A verification context for one key, set up once and reused for many
+ * signatures (as `openssl speed` measures): the fast path for verifying a
+ * whole log. One thread at a time; `k` must outlive it.
+ */
+typedef struct mg_key_verifier mg_key_verifier;
+
+/* Errors: MG_ENOMEM, MG_ERROR (OpenSSL). */
+int mg_key_verifier_create(mg_key_verifier **out, const mg_key *k);
+
+/* MG_OK when `sig` is the key's signature over `msg`; MG_EVERIFY otherwise. */
+int mg_key_verifier_check(mg_key_verifier *v, const void *msg, size_t len,
+                          const unsigned char sig[MG_ED25519_SIG_LEN]);
+
+/* The key it checks against. Borrowed. */
+const mg_key *mg_key_verifier_key(const mg_key_verifier *v);
+
+void mg_key_verifier_free(mg_key_verifier *v); /* NULL is a no-op */
+
 /* ------------------------------------------------------------------------------------------ */
 /* The store (DESIGN §7): DIR/modelgov.db, DIR/artifacts/<sha256>, DIR/keys/<key id>.pem       */
 /* ------------------------------------------------------------------------------------------ */

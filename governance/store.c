@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,6 +306,14 @@ abort:
     }
 }
 
+static size_t queue_length(const mg_store *s)
+{
+    size_t n = 0;
+    for (const write_req *r = s->queue; r && n < BATCH_MAX; r = r->next)
+        n++;
+    return n;
+}
+
 int gov_write(mg_store *s, const mg_actor *actor, gov_change_fn fn, void *arg)
 {
     write_req r;
@@ -321,15 +330,24 @@ int gov_write(mg_store *s, const mg_actor *actor, gov_change_fn fn, void *arg)
     s->queue_tail = &r;
     while (!r.done) {
         if (!s->writing) {
-            write_req *batch = s->queue, *last = batch;
-            size_t n = 1;
+            write_req *batch, *last;
+            size_t n = 1, seen = 0;
+            s->writing = 1;
+            /* let writers that are about to queue join this batch: fewer commits, fsyncs and
+               tree heads (group commit); stop as soon as the queue stops growing */
+            while (queue_length(s) > seen && seen < BATCH_MAX) {
+                seen = queue_length(s);
+                pthread_mutex_unlock(&s->mu);
+                sched_yield();
+                pthread_mutex_lock(&s->mu);
+            }
+            batch = last = s->queue;
             while (last->next && n < BATCH_MAX)
                 last = last->next, n++;
             s->queue = last->next;
             if (!s->queue)
                 s->queue_tail = NULL;
             last->next = NULL;
-            s->writing = 1;
             pthread_mutex_unlock(&s->mu);
             run_batch(s, batch);
             pthread_mutex_lock(&s->mu);

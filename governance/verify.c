@@ -1,4 +1,5 @@
 /* verify.c - `modelgov verify --store`: recompute and check everything the store claims. */
+#include "hash.h"
 #include "inventory.h"
 #include "verify.h"
 
@@ -279,7 +280,8 @@ static int check_log(vstate *v)
         memcpy(chk.bytes, body, len);
         chk.len = len;
         if ((rc = gov_checker_add(v->checker, &chk)) < 0 ||
-            (rc = mg_sha256_digest(prev, body, len)) < 0 || (rc = range_push(v, &r, leaf)) < 0)
+            (rc = gov_sha256(prev, body, len, NULL, 0, NULL, 0)) < 0 ||
+            (rc = range_push(v, &r, leaf)) < 0)
             goto done;
         if (v->pending) { /* the rotation entry is signed; its key signs from here on */
             if ((rc = key_push(v, v->pending)) < 0) {
