@@ -167,8 +167,11 @@ static json_t *responses(const web_route *r)
         ERR("409");
         ERR("422");
     }
-    if (r->body)
+    if (r->body) {
         ERR("413");
+        if (r->body != WEB_BODY_FILE)
+            ERR("415");
+    }
 #undef ERR
     return rs;
 }
@@ -204,7 +207,7 @@ static json_t *components(void)
         "required", "code", "message", "additionalProperties", 0, "properties", "code", "type",
         "string", "message", "type", "string");
     return json_pack(
-        "{s:{s:{s:s, s:s, s:s}}, s:{s:o}, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
+        "{s:{s:{s:s, s:s, s:s}}, s:{s:o}, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
         "securitySchemes", "bearer", "type", "http", "scheme", "bearer", "description",
         "A token from 'modelgov token create'; roles viewer < submitter < reviewer < admin.",
         "schemas", "Error", err, "responses", "E400",
@@ -213,7 +216,8 @@ static json_t *components(void)
         error_response("The token's role is too low for this route"), "E404",
         error_response("No such resource"), "E409",
         error_response("The current state does not allow it (e.g. failing approval gates)"),
-        "E413", error_response("Request body past the configured limit"), "E422",
+        "E413", error_response("Request body past the configured limit"), "E415",
+        error_response("A JSON route was sent another media type"), "E422",
         error_response("Well-formed but invalid values"));
 }
 
