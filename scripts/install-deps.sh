@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev
             libjansson-dev liblapacke-dev libopenblas-dev libfftw3-dev check openssl
-            sqlite3 curl jq)
+            sqlite3 curl jq python3)
 # Optional extras: peers for `make bench` and the browser test. Asked for with
 # MG_DEPS_EXTRA=bench and/or MG_DEPS_EXTRA=browser.
 bench_pkgs=(python3 python3-sklearn python3-pandas python3-torch wrk nginx-light hyperfine)

@@ -156,6 +156,9 @@ st=$(json "$sub" POST "/api/v1/models/credit/versions/$v1/transitions" '{"to":"p
 expect 201 "$st" "submitter submits version $v1 for review"
 st=$(json "$sub" POST "/api/v1/models/credit/versions/$v1/transitions" '{"to":"approved"}')
 expect 403 "$st" "the submitter cannot approve"
+st=$(req "$rev" GET "/api/v1/models/credit/versions/$v1/gates")
+expect 200 "$st" "the reviewer previews the gates"
+[ "$(jget '["passed"]' <"$tmp/body")" = True ] || fail "gates preview: $(cat "$tmp/body")"
 st=$(json "$rev" POST "/api/v1/models/credit/versions/$v1/transitions" '{"to":"approved","comment":"reports fine"}')
 expect 201 "$st" "a reviewer approves version $v1 with passing gates"
 approval=$(jget '["log_index"]' <"$tmp/body")
@@ -225,6 +228,24 @@ assert sn == 0 and r.hex() == proof["root"], "root mismatch"
 assert proof["tree_head"]["root"] == proof["root"]
 EOF
 ok "the proof leads from the entry's leaf to the signed tree head's root"
+# ...and that tree head is signed by the log's key: plain `openssl pkeyutl` checks it.
+cp "$tmp/body" "$tmp/proof"
+st=$(req "$viewer" GET /api/v1/log/keys)
+expect 200 "$st" "the log's public keys"
+"$py" - "$tmp/proof" "$tmp/body" "$tmp" <<'EOF' || fail "could not extract the tree head"
+import base64, json, sys
+head = json.load(open(sys.argv[1]))["tree_head"]
+keys = {k["key_id"]: k["public_key"] for k in json.load(open(sys.argv[2]))["keys"]}
+out = sys.argv[3]
+open(out + "/head.bin", "w").write(json.dumps({"root": head["root"], "size": head["size"],
+                                               "time": head["time"]}, separators=(",", ":"),
+                                              sort_keys=True))
+open(out + "/head.sig", "wb").write(base64.b64decode(head["signature"]))
+open(out + "/key.pem", "w").write(keys[head["key_id"]])
+EOF
+openssl pkeyutl -verify -pubin -inkey "$tmp/key.pem" -rawin -in "$tmp/head.bin" \
+    -sigfile "$tmp/head.sig" >/dev/null || fail "openssl does not verify the tree head"
+ok "openssl pkeyutl -verify accepts the tree head's Ed25519 signature"
 
 # --- lineage and the model card ------------------------------------------------------------
 st=$(req "$viewer" GET "/api/v1/lineage/version/credit:$v1")
