@@ -16,6 +16,9 @@ typedef struct gov_version {
 /* Find version `number` of `model`. Errors: MG_ENOTFOUND ("no model 'x'", "model 'x' has no version 3"), MG_EIO. */
 int gov_version_find(gov_version *v, gov_conn *c, const char *model, int64_t number);
 
+/* Set "fresh" on each report of `reports`: computed on `artifact`, the version's current one. */
+void gov_mark_fresh(json_t *reports, const char *artifact);
+
 /* The model's id and policy (parsed; caller frees). Errors: MG_ENOTFOUND, MG_EIO. */
 int gov_model_find(int64_t *id, json_t **policy, gov_conn *c, const char *name);
 

@@ -141,8 +141,6 @@ static int reports_list_read(gov_conn *c, void *arg)
     read_arg *a = arg;
     sqlite3_stmt *q;
     gov_version v;
-    json_t *r;
-    size_t i;
     int rc;
 
     if ((rc = gov_version_find(&v, c, a->model, a->number)) < 0)
@@ -154,11 +152,7 @@ static int reports_list_read(gov_conn *c, void *arg)
     sqlite3_bind_int64(q, 1, v.id);
     if ((rc = gov_rows_json(a->out, c, q, "reports")) < 0)
         return rc;
-    json_array_foreach(*a->out, i, r)
-        json_object_set_new(r, "fresh",
-                            json_boolean(strcmp(json_string_value(json_object_get(
-                                                    r, "artifact_sha256")),
-                                                v.artifact) == 0));
+    gov_mark_fresh(*a->out, v.artifact);
     return MG_OK;
 }
 

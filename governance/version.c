@@ -40,6 +40,18 @@ int gov_version_find(gov_version *v, gov_conn *c, const char *model, int64_t num
     return mg_error_set(MG_ENOTFOUND, "model '%s' has no version %lld", model, (long long)number);
 }
 
+void gov_mark_fresh(json_t *reports, const char *artifact)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(reports, i, r)
+    {
+        const char *on = json_string_value(json_object_get(r, "artifact_sha256"));
+        json_object_set_new(r, "fresh", json_boolean(on && strcmp(on, artifact) == 0));
+    }
+}
+
 typedef struct version_arg {
     mg_gov_result *res;
     const char *model;
@@ -213,9 +225,8 @@ static int version_get_read(gov_conn *c, void *arg)
 {
     read_arg *a = arg;
     sqlite3_stmt *q;
-    json_t *ledger = NULL, *report;
+    json_t *ledger = NULL;
     gov_version v;
-    size_t i;
     int rc;
 
     if ((rc = gov_version_find(&v, c, a->model, a->number)) < 0)
@@ -242,12 +253,7 @@ static int version_get_read(gov_conn *c, void *arg)
                           v.id)) < 0 ||
         (v.run_id && (rc = gov_ledger_of_run(&ledger, c, v.run_id)) < 0))
         goto fail;
-    /* a report is fresh when it was computed on the version's current artifact */
-    json_array_foreach(json_object_get(*a->out, "reports"), i, report)
-        json_object_set_new(report, "fresh",
-                            json_boolean(strcmp(json_string_value(json_object_get(
-                                                    report, "artifact_sha256")),
-                                                v.artifact) == 0));
+    gov_mark_fresh(json_object_get(*a->out, "reports"), v.artifact);
     json_object_set_new(*a->out, "privacy", ledger ? ledger : json_null());
     return MG_OK;
 fail:

@@ -12,19 +12,6 @@
 static fixture fx;
 static char *store_dir, *bundle_path;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    int st;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static char *find(char *hay, size_t len, const char *needle)
 {
     size_t n = strlen(needle);
@@ -37,7 +24,7 @@ static char *find(char *hay, size_t len, const char *needle)
 /* tar(1)'s own ustar archive of the unpacked bundle: regular files only, bundle.json first. */
 static void repack(const char *dir, const char *out)
 {
-    ck_assert_int_eq(sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json $(find log keys "
+    ck_assert_int_eq(fx_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json $(find log keys "
                         "artifacts reports -type f | sort)",
                         dir, out),
                      0);
@@ -50,7 +37,7 @@ static void setup(void)
 
     store_dir = tu_path("store");
     bundle_path = tu_path("credit-1.tar");
-    ck_assert_int_eq(sh("rm -rf '%s'", store_dir), 0); /* CK_FORK=no runs every test here */
+    ck_assert_int_eq(fx_sh("rm -rf '%s'", store_dir), 0); /* CK_FORK=no runs every test here */
     fixture_build(&fx, store_dir);
     ck_assert_int_eq(mg_store_open(&s, store_dir), MG_OK);
     ck_assert_msg(mg_gov_audit_export(&sum, s, "credit", 1, bundle_path) == MG_OK, "%s",
@@ -89,7 +76,7 @@ START_TEST(test_governance_bundle_verifies_without_store)
 {
     json_t *sum = NULL;
 
-    ck_assert_int_eq(sh("rm -rf '%s'", store_dir), 0);
+    ck_assert_int_eq(fx_sh("rm -rf '%s'", store_dir), 0);
     ck_assert_msg(mg_gov_verify_bundle(&sum, bundle_path) == MG_OK, "%s", mg_error_last());
     ck_assert_str_eq(json_string_value(json_object_get(sum, "model")), "credit");
     ck_assert_str_eq(json_string_value(json_object_get(sum, "stage")), "approved");
@@ -107,7 +94,7 @@ START_TEST(test_governance_bundle_is_plain_tar)
 {
     char *out = tu_path("listing.txt"), *text;
     size_t len;
-    ck_assert_int_eq(sh("tar tf '%s' > '%s'", bundle_path, out), 0);
+    ck_assert_int_eq(fx_sh("tar tf '%s' > '%s'", bundle_path, out), 0);
     text = slurp(out, &len);
     ck_assert_int_eq(strncmp(text, "bundle.json\n", 12), 0);
     ck_assert_ptr_nonnull(strstr(text, "log/0.json\n"));
@@ -228,25 +215,25 @@ START_TEST(test_governance_bundle_content_checks)
     char *dir = tu_path("unpacked"), *re = tu_path("repacked.tar"), path[2048];
     json_t *sum = NULL;
 
-    ck_assert_int_eq(sh("rm -rf '%s' && mkdir -p '%s' && tar xf '%s' -C '%s'", dir, dir,
+    ck_assert_int_eq(fx_sh("rm -rf '%s' && mkdir -p '%s' && tar xf '%s' -C '%s'", dir, dir,
                         bundle_path, dir),
                      0);
     /* one byte of the model artifact, repacked */
     snprintf(path, sizeof path, "%s/artifacts/%s", dir, fx.artifact);
-    ck_assert_int_eq(sh("chmod u+w '%s' && sed -i 's/weights/weighus/' '%s'", path, path), 0);
+    ck_assert_int_eq(fx_sh("chmod u+w '%s' && sed -i 's/weights/weighus/' '%s'", path, path), 0);
     repack(dir, re);
     ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), fx.artifact));
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "altered"));
-    ck_assert_int_eq(sh("sed -i 's/weighus/weights/' '%s'", path), 0);
+    ck_assert_int_eq(fx_sh("sed -i 's/weighus/weights/' '%s'", path), 0);
 
     /* the approval entry's comment changed: its signature fails */
     snprintf(path, sizeof path, "%s/log/9.json", dir);
-    ck_assert_int_eq(sh("sed -i 's/\"comment\":\"ok\"/\"comment\":\"OK\"/' '%s'", path), 0);
+    ck_assert_int_eq(fx_sh("sed -i 's/\"comment\":\"ok\"/\"comment\":\"OK\"/' '%s'", path), 0);
     repack(dir, re);
     ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "log entry 9: Ed25519 signature does not verify"));
-    ck_assert_int_eq(sh("sed -i 's/\"comment\":\"OK\"/\"comment\":\"ok\"/' '%s'", path), 0);
+    ck_assert_int_eq(fx_sh("sed -i 's/\"comment\":\"OK\"/\"comment\":\"ok\"/' '%s'", path), 0);
 
     /* the tree head taken out of the manifest (kept canonical): refused outright */
     snprintf(path, sizeof path, "%s/bundle.json", dir);

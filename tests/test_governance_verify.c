@@ -22,24 +22,11 @@ static void setup(void)
     }
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    int st;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* A copy of the fixture to tamper with. */
 static char *copy(const char *name)
 {
     char *dir = tu_path(name);
-    ck_assert_int_eq(sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine, dir), 0);
+    ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine, dir), 0);
     return dir;
 }
 
@@ -118,32 +105,54 @@ START_TEST(test_governance_verify_entry_byte)
 END_TEST
 
 /* The same byte with the leaf hash recomputed to match: the signature catches it. */
-START_TEST(test_governance_verify_entry_byte_with_leaf)
+/* The body of entry `idx` in a copy (malloc'd). */
+static char *entry_body(const char *dir, int idx)
 {
-    char *dir = copy("entry-leaf"), db[1024];
-    unsigned char leaf[MG_SHA256_LEN];
+    char db[1024], q[96];
     sqlite3_stmt *st;
     sqlite3 *h;
     char *body;
 
-    sql(dir, "UPDATE log_entries SET body = replace(body, '\"actor\":\"alice\"', "
-             "'\"actor\":\"alicf\"') WHERE idx = 5");
     snprintf(db, sizeof db, "%s/modelgov.db", dir);
+    snprintf(q, sizeof q, "SELECT body FROM log_entries WHERE idx = %d", idx);
     ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT body FROM log_entries WHERE idx = 5", -1, &st,
-                                        NULL),
-                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     body = strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
-    ck_assert_int_eq(mg_merkle_leaf_hash(leaf, body, strlen(body)), MG_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(h, "UPDATE log_entries SET leaf = ? WHERE idx = 5", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_blob(st, 1, leaf, MG_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_close(h);
+    return body;
+}
+
+/* Run `update` (one ? parameter) with a blob, or text when len is 0, on a copy. */
+static void set_column(const char *dir, const char *update, const void *value, size_t len)
+{
+    char db[1024];
+    sqlite3_stmt *st;
+    sqlite3 *h;
+
+    snprintf(db, sizeof db, "%s/modelgov.db", dir);
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, update, -1, &st, NULL), SQLITE_OK);
+    if (len)
+        sqlite3_bind_blob(st, 1, value, (int)len, SQLITE_STATIC);
+    else
+        sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     sqlite3_close(h);
+}
+
+START_TEST(test_governance_verify_entry_byte_with_leaf)
+{
+    char *dir = copy("entry-leaf"), *body;
+    unsigned char leaf[MG_SHA256_LEN];
+
+    sql(dir, "UPDATE log_entries SET body = replace(body, '\"actor\":\"alice\"', "
+             "'\"actor\":\"alicf\"') WHERE idx = 5");
+    body = entry_body(dir, 5);
+    ck_assert_int_eq(mg_merkle_leaf_hash(leaf, body, strlen(body)), MG_OK);
+    set_column(dir, "UPDATE log_entries SET leaf = ? WHERE idx = 5", leaf, sizeof leaf);
     expect_failure(dir, "log entry 5: Ed25519 signature does not verify");
     free(body);
     free(dir);
@@ -173,25 +182,26 @@ START_TEST(test_governance_verify_drop_last)
 }
 END_TEST
 
-START_TEST(test_governance_verify_artifact_byte)
+/* One byte of the content-addressed file `sha` in a copy: verify names the file. */
+static void expect_altered_file(const char *name, const char *sha, long at)
 {
-    char *dir = copy("artifact-byte"), path[1024], want[256];
-    snprintf(path, sizeof path, "%s/artifacts/%s", dir, fx.artifact);
-    flip_byte(path, 10);
-    snprintf(want, sizeof want, "artifacts/%s: its bytes hash to", fx.artifact);
+    char *dir = copy(name), path[1024], want[256];
+    snprintf(path, sizeof path, "%s/artifacts/%s", dir, sha);
+    flip_byte(path, at);
+    snprintf(want, sizeof want, "artifacts/%s: its bytes hash to", sha);
     expect_failure(dir, want);
     free(dir);
+}
+
+START_TEST(test_governance_verify_artifact_byte)
+{
+    expect_altered_file("artifact-byte", fx.artifact, 10);
 }
 END_TEST
 
 START_TEST(test_governance_verify_report_byte)
 {
-    char *dir = copy("report-byte"), path[1024], want[256];
-    snprintf(path, sizeof path, "%s/artifacts/%s", dir, fx.bias_report);
-    flip_byte(path, 3);
-    snprintf(want, sizeof want, "artifacts/%s: its bytes hash to", fx.bias_report);
-    expect_failure(dir, want);
-    free(dir);
+    expect_altered_file("report-byte", fx.bias_report, 3);
 }
 END_TEST
 
@@ -232,38 +242,17 @@ END_TEST
 /* Entry 7 re-signed with another key: named whether or not its key id was changed too. */
 START_TEST(test_governance_verify_swap_signing_key)
 {
-    char *dir = copy("swap-signer"), db[1024];
+    char *dir = copy("swap-signer"), *body;
     unsigned char sig[MG_ED25519_SIG_LEN];
-    sqlite3_stmt *st;
     mg_key *k = NULL;
-    sqlite3 *h;
-    char *body;
 
     sql(dir, "UPDATE log_entries SET action = action WHERE idx = 7"); /* drops the triggers */
-    snprintf(db, sizeof db, "%s/modelgov.db", dir);
     ck_assert_int_eq(mg_key_generate(&k), MG_OK);
-    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT body FROM log_entries WHERE idx = 7", -1, &st,
-                                        NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    body = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    body = entry_body(dir, 7);
     ck_assert_int_eq(mg_key_sign(sig, k, body, strlen(body)), MG_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(h, "UPDATE log_entries SET sig = ? WHERE idx = 7", -1, &st,
-                                        NULL),
-                     SQLITE_OK);
-    sqlite3_bind_blob(st, 1, sig, sizeof sig, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
+    set_column(dir, "UPDATE log_entries SET sig = ? WHERE idx = 7", sig, sizeof sig);
     expect_failure(dir, "log entry 7: Ed25519 signature does not verify");
-    ck_assert_int_eq(sqlite3_prepare_v2(h, "UPDATE log_entries SET key_id = ? WHERE idx = 7", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, mg_key_id(k), -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
+    set_column(dir, "UPDATE log_entries SET key_id = ? WHERE idx = 7", mg_key_id(k), 0);
     expect_failure(dir, "log entry 7: marked as signed by key");
     free(body);
     mg_key_free(k);
