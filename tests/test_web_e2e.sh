@@ -268,6 +268,23 @@ grep -q "good version.transition" "$tmp/hooks" || fail "no signed webhook delive
 ! grep -q "^bad" "$tmp/hooks" || fail "a webhook signature did not verify"
 ok "webhook deliveries carry a valid HMAC-SHA256 signature"
 
+# --- cancelling a job ------------------------------------------------------------------------
+st=$(json "$sub" POST /api/v1/models/credit/versions \
+    "{\"dataset\":\"$ds\",\"label\":\"approved\",\"positive\":\"yes\",\"model\":\"mlp\",\"hidden\":[64,64],\"epochs\":5000,\"batch\":8}")
+expect 202 "$st" "a training job to cancel"
+victim=$(jget '["id"]' <"$tmp/body")
+st=$(req "$rev" DELETE "/api/v1/jobs/$victim")
+expect 403 "$st" "someone else's job cannot be cancelled"
+st=$(req "$sub" DELETE "/api/v1/jobs/$victim")
+expect 202 "$st" "its submitter cancels it"
+for _ in $(seq 200); do
+    req "$viewer" GET "/api/v1/jobs/$victim" >/dev/null
+    [ "$(jget '["state"]' <"$tmp/body")" = cancelled ] && break
+    sleep 0.05
+done
+[ "$(jget '["state"]' <"$tmp/body")" = cancelled ] || fail "job not cancelled: $(cat "$tmp/body")"
+ok "the job stopped between two training steps: cancelled"
+
 # --- a restart fails the job it interrupted --------------------------------------------------
 st=$(json "$sub" POST /api/v1/models/credit/versions \
     "{\"dataset\":\"$ds\",\"label\":\"approved\",\"positive\":\"yes\",\"model\":\"mlp\",\"hidden\":[64,64],\"epochs\":5000,\"batch\":8}")

@@ -47,10 +47,10 @@ int web_delete_job(web_reply *rep, web_request *req)
         return rc;
     actor = json_string_value(json_object_get(j, "actor"));
     if (req->who.role < MG_WEB_ROLE_ADMIN && actor && strcmp(actor, req->who.name) != 0) {
-        json_decref(j);
-        return mg_error_set(MG_EPERM, "job %lld belongs to '%s'; only they or an admin may "
-                                      "cancel it",
-                            (long long)id, actor);
+        rc = mg_error_set(MG_EPERM, "job %lld belongs to '%s'; only they or an admin may cancel it",
+                          (long long)id, actor);
+        json_decref(j); /* `actor` lived in it */
+        return rc;
     }
     state = json_string_value(json_object_get(j, "state"));
     if (state && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
