@@ -31,6 +31,7 @@ int mg_buf_grow(mg_buf *b, size_t extra)
     if (!(p = realloc(b->ptr, cap)))
         return mg_error_set(MG_ENOMEM, "out of memory (%zu bytes)", cap);
     b->ptr = p;
+    b->ptr[b->len] = '\0'; /* NUL-terminated even before the first append */
     b->cap = cap;
     return MG_OK;
 }
@@ -130,6 +131,27 @@ done:
     return rc;
 }
 
+/* Make a rename durable: fsync the folder that holds `path`. */
+static int fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    int fd, rc = MG_OK;
+
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return mg_error_set_errno(MG_EIO, errno, "%s: open folder", dir);
+    if (fsync(fd) < 0)
+        rc = mg_error_set_errno(MG_EIO, errno, "%s: fsync folder", dir);
+    close(fd);
+    return rc;
+}
+
 int mg_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
     mg_buf tmp = MG_BUF_INIT;
@@ -167,6 +189,8 @@ int mg_file_write_atomic(const char *path, const void *data, size_t len, unsigne
         rc = mg_error_set_errno(MG_EIO, errno, "%s: rename", path);
         goto done;
     }
+    if ((rc = fsync_parent(path)) < 0)
+        goto done;
 done:
     if (fd >= 0)
         close(fd);

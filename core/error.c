@@ -9,28 +9,37 @@
 static _Thread_local char slot[1024];
 static _Thread_local int slot_code;
 
+/*
+ * Format into a scratch buffer first: callers may pass mg_error_last() as an
+ * argument ("%s: ...", mg_error_last()) to add context, and vsnprintf must
+ * never read the buffer it is writing.
+ */
 int mg_error_set(int code, const char *fmt, ...)
 {
+    char tmp[sizeof slot];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(slot, sizeof slot, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(slot, tmp, sizeof slot);
     slot_code = code;
     return code;
 }
 
 int mg_error_set_errno(int code, int errno_value, const char *fmt, ...)
 {
+    char tmp[sizeof slot];
     va_list ap;
     size_t len;
 
     va_start(ap, fmt);
-    vsnprintf(slot, sizeof slot, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    len = strlen(slot);
-    if (len < sizeof slot)
-        snprintf(slot + len, sizeof slot - len, ": %s", strerror(errno_value));
+    len = strlen(tmp);
+    if (len < sizeof tmp)
+        snprintf(tmp + len, sizeof tmp - len, ": %s", strerror(errno_value));
+    memcpy(slot, tmp, sizeof slot);
     slot_code = code;
     return code;
 }

@@ -55,7 +55,8 @@ int mg_buf_read_file(mg_buf *b, const char *path);
 
 /*
  * Write `len` bytes to `path` atomically: a temporary file beside it, fsync,
- * rename. `mode` is the new file's permission bits. Errors: MG_EIO.
+ * rename, fsync of the folder. `mode` is the new file's permission bits.
+ * Errors: MG_EIO.
  */
 int mg_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
 

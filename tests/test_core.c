@@ -36,6 +36,24 @@ START_TEST(test_core_buf_cap)
 }
 END_TEST
 
+/* Adding context to the last message must not read the slot while writing it. */
+START_TEST(test_core_error_wraps_last)
+{
+    mg_error_set(MG_EPARSE, "line 3: bad value");
+    mg_error_set(MG_EPARSE, "data.csv: %s", mg_error_last());
+    ck_assert_str_eq(mg_error_last(), "data.csv: line 3: bad value");
+}
+END_TEST
+
+START_TEST(test_core_buf_terminated_after_grow)
+{
+    mg_buf b = MG_BUF_INIT;
+    ck_assert_int_eq(mg_buf_grow(&b, 16), MG_OK);
+    ck_assert_str_eq(b.ptr, "");
+    mg_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_core_rng_reproducible)
 {
     mg_rng a, b;
@@ -197,6 +215,8 @@ Suite *core_suite(void)
     TCase *tc = tcase_create("foundation");
     tcase_add_test(tc, test_core_error_slot);
     tcase_add_test(tc, test_core_buf_cap);
+    tcase_add_test(tc, test_core_error_wraps_last);
+    tcase_add_test(tc, test_core_buf_terminated_after_grow);
     tcase_add_test(tc, test_core_rng_reproducible);
     tcase_add_test(tc, test_core_sha256_abc);
     tcase_add_test(tc, test_core_csv_rfc4180);

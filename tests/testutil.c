@@ -11,16 +11,38 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char tmpdir[256];
+static char root[256];          /* made in the parent, removed by it at exit */
+static pid_t root_owner;
+static char tmpdir[300];        /* this process's own folder under root */
+static pid_t tmpdir_owner;
 
-static void remove_tmpdir(void)
+static void remove_root(void)
 {
     char cmd[300];
-    if (tmpdir[0]) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (root[0] && getpid() == root_owner) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
         if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
+            fprintf(stderr, "could not remove %s\n", root);
     }
+}
+
+/*
+ * The root is made before main() runs, in the parent process. Check forks a
+ * child per test; each child makes its own fresh folder under the root on
+ * first use, and the parent removes the whole root when it exits, so no
+ * test's folder is left behind.
+ */
+__attribute__((constructor)) static void make_root(void)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(root, sizeof root, "%s/mgtest.XXXXXX", base ? base : "/tmp");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        root[0] = '\0';
+        return;
+    }
+    root_owner = getpid();
+    atexit(remove_root);
 }
 
 const char *tu_shared(const char *rel)
@@ -37,11 +59,11 @@ const char *tu_shared(const char *rel)
 
 const char *tu_tmpdir(void)
 {
-    if (!tmpdir[0]) {
-        const char *base = getenv("TMPDIR");
-        snprintf(tmpdir, sizeof tmpdir, "%s/mgtest.XXXXXX", base ? base : "/tmp");
+    if (!tmpdir[0] || tmpdir_owner != getpid()) {
+        ck_assert_msg(root[0], "no temporary root folder");
+        snprintf(tmpdir, sizeof tmpdir, "%s/t.XXXXXX", root);
         ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-        atexit(remove_tmpdir);
+        tmpdir_owner = getpid();
     }
     return tmpdir;
 }
