@@ -42,27 +42,25 @@ install_redocly() {
     npm install --prefix "$prefix" --no-audit --no-fund --silent @redocly/cli@2 >/dev/null 2>&1 ||
         echo "note: could not install @redocly/cli; the OpenAPI lint will be skipped" >&2
 }
-case " ${MG_DEPS_EXTRA:-} " in
-*" web "*" browser "* | *" browser "*" web "*) trap 'install_redocly; install_playwright' EXIT ;;
-*" web "*) trap install_redocly EXIT ;;
-*" browser "*) trap install_playwright EXIT ;;
-esac
-
 missing=()
 for p in "${want[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$p")
     fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-    exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "modelgov needs these Debian packages; run:" >&2
+        echo "  sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "installing: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ "$(id -u)" -ne 0 ]; then
-    echo "modelgov needs these Debian packages; run:" >&2
-    echo "  sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-fi
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The npm extras, after the Debian packages that bring npm.
+case " ${MG_DEPS_EXTRA:-} " in *" web "*) install_redocly ;; esac
+case " ${MG_DEPS_EXTRA:-} " in *" browser "*) install_playwright ;; esac
+exit 0

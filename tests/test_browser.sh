@@ -11,7 +11,7 @@ chromium=${MG_CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$chromium" ] || ! command -v node >/dev/null ||
     [ ! -d "$src/tests/browser/node_modules/playwright-core" ]; then
     echo "SKIP: chromium/playwright-core not installed (MG_DEPS_EXTRA=browser bash scripts/install-deps.sh)"
-    exit 0
+    exit 77
 fi
 work=$(mktemp -d)
 stop_server() {

@@ -5,6 +5,6 @@ set -euo pipefail
 src="${MG_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
 if ! command -v node >/dev/null 2>&1; then
     echo "SKIP: node not installed (MG_DEPS_EXTRA=browser bash scripts/install-deps.sh)"
-    exit 0
+    exit 77
 fi
 exec node --test "$src/tests/browser/verify.test.mjs"

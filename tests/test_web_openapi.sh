@@ -29,11 +29,11 @@ fi
 
 if [ ! -x "$redocly" ]; then
     echo "SKIP: @redocly/cli not installed; run MG_DEPS_EXTRA=web bash scripts/install-deps.sh"
-    exit 0
+    exit 77
 fi
 if ! REDOCLY_TELEMETRY=off "$redocly" --version >/dev/null 2>&1; then
     echo "SKIP: @redocly/cli is installed but does not run here (Node.js $(node --version 2>/dev/null || echo absent); it needs 20.19 or later)"
-    exit 0
+    exit 77
 fi
 # Two rules do not fit this API: /health and / have no 4XX answer, and the
 # project names no licence yet. Everything else of the recommended set applies.
