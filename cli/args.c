@@ -166,9 +166,3 @@ int cli_fail(int rc)
     fprintf(stderr, "modelgov: %s\n", *msg ? msg : mg_strerror(rc));
     return mg_error_is_user(rc) ? CLI_EXIT_USER : CLI_EXIT_INTERNAL;
 }
-
-int cli_not_available(const char *name)
-{
-    fprintf(stderr, "modelgov: '%s' is not available in this build yet\n", name);
-    return CLI_EXIT_INTERNAL;
-}

@@ -88,7 +88,4 @@ const cli_command *cli_find(const char *name);
 /* Run the binary: dispatch argv[1] to its command. Returns the exit code. */
 int cli_main(int argc, char **argv);
 
-/* For commands whose library is not in this build yet: a clear message, exit 2. */
-int cli_not_available(const char *name);
-
 #endif

@@ -33,8 +33,8 @@ static int evaluate(const cli_args *a)
         (rc = cli_require(a, "label", &label)) < 0)
         return rc;
     if ((rc = mg_model_load(&m, path)) < 0 || (rc = check_positive(m, cli_get(a, "positive"))) < 0 ||
-        (rc = cli_open_for_model(&ds, data, m)) < 0 ||
-        (rc = cli_encode_for_model(&X, &y, &n, &dropped, &unknown, m, ds, label)) < 0)
+        (rc = mg_train_open_for_model(&ds, data, m)) < 0 ||
+        (rc = mg_train_encode_for_model(&X, &y, &n, &dropped, &unknown, m, ds, label)) < 0)
         goto done;
     if (n == 0) {
         rc = mg_error_set(MG_EINVAL, "%s: no rows with a label '%s' to evaluate", data, label);

@@ -125,8 +125,8 @@ static int predict(const cli_args *a)
 
     if ((rc = cli_require(a, "model", &path)) < 0 || (rc = cli_require(a, "data", &data)) < 0)
         return rc;
-    if ((rc = mg_model_load(&m, path)) < 0 || (rc = cli_open_for_model(&ds, data, m)) < 0 ||
-        (rc = cli_encode_for_model(&X, NULL, &n, &dropped, &unknown, m, ds, NULL)) < 0)
+    if ((rc = mg_model_load(&m, path)) < 0 || (rc = mg_train_open_for_model(&ds, data, m)) < 0 ||
+        (rc = mg_train_encode_for_model(&X, NULL, &n, &dropped, &unknown, m, ds, NULL)) < 0)
         goto done;
     if (!(pred = malloc((n ? n : 1) * mg_model_outputs(m) * sizeof *pred))) {
         rc = mg_error_set(MG_ENOMEM, "no memory for %zu predictions", n);

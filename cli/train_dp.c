@@ -1,4 +1,4 @@
-/* train_dp.c - the --dp part of `modelgov train`: DP-SGD flags, setup, record and report. */
+/* train_dp.c - the --dp part of `modelgov train`: DP-SGD flags and the report. */
 #include "train_dp.h"
 #include "mg_error.h"
 
@@ -19,14 +19,13 @@ static int get_required(const cli_args *a, const char *flag, double *out)
     return cli_get_double(a, flag, 0, out);
 }
 
-int train_dp_parse(train_dp *t, const cli_args *a)
+int train_dp_parse(mg_train_dp_spec *t, const cli_args *a)
 {
-    mg_dpsgd_options *o = &t->o;
     unsigned long long seed;
     int rc;
 
     memset(t, 0, sizeof *t);
-    *o = (mg_dpsgd_options)MG_DPSGD_OPTIONS_INIT;
+    t->with_prv = 1;
     t->on = cli_has(a, "dp");
     for (size_t i = 0; !t->on && i < sizeof dp_only / sizeof *dp_only; i++)
         if (cli_has(a, dp_only[i]))
@@ -36,59 +35,26 @@ int train_dp_parse(train_dp *t, const cli_args *a)
     if (cli_has(a, "noise-multiplier") == cli_has(a, "target-epsilon"))
         return mg_error_set(MG_EINVAL, "--dp needs exactly one of --noise-multiplier and "
                                        "--target-epsilon");
-    if ((rc = get_required(a, "max-grad-norm", &o->max_grad_norm)) < 0 ||
-        (rc = get_required(a, "delta", &o->delta)) < 0 ||
-        (rc = cli_get_double(a, "noise-multiplier", 0, &o->noise_multiplier)) < 0 ||
-        (rc = cli_get_double(a, "target-epsilon", 0, &o->target_epsilon)) < 0 ||
-        (rc = cli_get_double(a, "max-epsilon", 0, &o->max_epsilon)) < 0 ||
+    if ((rc = get_required(a, "max-grad-norm", &t->max_grad_norm)) < 0 ||
+        (rc = get_required(a, "delta", &t->delta)) < 0 ||
+        (rc = cli_get_double(a, "noise-multiplier", 0, &t->noise_multiplier)) < 0 ||
+        (rc = cli_get_double(a, "target-epsilon", 0, &t->target_epsilon)) < 0 ||
+        (rc = cli_get_double(a, "max-epsilon", 0, &t->max_epsilon)) < 0 ||
         (rc = cli_get_u64(a, "insecure-seed", 0, &seed)) < 0)
         return rc;
-    if (!(o->max_grad_norm > 0))
-        return mg_error_set(MG_EINVAL, "--max-grad-norm %g: must be > 0", o->max_grad_norm);
-    if (!(o->delta > 0 && o->delta < 1))
-        return mg_error_set(MG_EINVAL, "--delta %g: must be in (0, 1)", o->delta);
-    if (cli_has(a, "noise-multiplier") && !(o->noise_multiplier > 0))
-        return mg_error_set(MG_EINVAL, "--noise-multiplier %g: must be > 0", o->noise_multiplier);
-    if (cli_has(a, "target-epsilon") && !(o->target_epsilon > 0))
-        return mg_error_set(MG_EINVAL, "--target-epsilon %g: must be > 0", o->target_epsilon);
-    if (cli_has(a, "max-epsilon") && !(o->max_epsilon > 0))
-        return mg_error_set(MG_EINVAL, "--max-epsilon %g: must be > 0", o->max_epsilon);
-    o->insecure = cli_has(a, "insecure-seed");
-    o->insecure_seed = seed;
+    if (!(t->max_grad_norm > 0))
+        return mg_error_set(MG_EINVAL, "--max-grad-norm %g: must be > 0", t->max_grad_norm);
+    if (!(t->delta > 0 && t->delta < 1))
+        return mg_error_set(MG_EINVAL, "--delta %g: must be in (0, 1)", t->delta);
+    if (cli_has(a, "noise-multiplier") && !(t->noise_multiplier > 0))
+        return mg_error_set(MG_EINVAL, "--noise-multiplier %g: must be > 0", t->noise_multiplier);
+    if (cli_has(a, "target-epsilon") && !(t->target_epsilon > 0))
+        return mg_error_set(MG_EINVAL, "--target-epsilon %g: must be > 0", t->target_epsilon);
+    if (cli_has(a, "max-epsilon") && !(t->max_epsilon > 0))
+        return mg_error_set(MG_EINVAL, "--max-epsilon %g: must be > 0", t->max_epsilon);
+    t->insecure = cli_has(a, "insecure-seed");
+    t->insecure_seed = seed;
     return MG_OK;
-}
-
-int train_dp_attach(train_dp *t, mg_estimator *e, mg_hook *hook, size_t rows, size_t batch,
-                    size_t epochs)
-{
-    int rc;
-
-    memset(hook, 0, sizeof *hook);
-    if (!t->on)
-        return MG_OK;
-    if (batch > rows)
-        return mg_error_set(MG_EINVAL,
-                            "--batch %zu: DP-SGD's expected batch must not exceed the "
-                            "%zu training rows",
-                            batch, rows);
-    t->o.sample_rate = (double)batch / (double)rows;
-    if ((rc = mg_dpsgd_create(&t->d, &t->o, rows, epochs, NULL)) < 0)
-        return rc;
-    mg_dpsgd_attach(t->d, e);
-    *hook = mg_dpsgd_hook(t->d);
-    return MG_OK;
-}
-
-int train_dp_record(train_dp *t, mg_model *m)
-{
-    mg_dpsgd_report r;
-    int rc;
-
-    if (!t->on)
-        return MG_OK;
-    if ((rc = mg_dpsgd_report_get(&r, t->d, 1)) < 0)
-        return rc;
-    return mg_dpsgd_report_record(&r, m);
 }
 
 struct json_t *train_dp_json(const mg_model *m)
@@ -127,10 +93,4 @@ void train_dp_table(const mg_model *m)
     if (noise && strcmp(noise, "secure") != 0)
         printf("%-18s NOT SECURE: --insecure-seed %lld makes the noise predictable\n", "",
                (long long)json_integer_value(json_object_get(dp, "insecure_seed")));
-}
-
-void train_dp_free(train_dp *t)
-{
-    mg_dpsgd_free(t->d);
-    t->d = NULL;
 }

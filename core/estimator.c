@@ -280,8 +280,15 @@ static int take_step(mg_estimator *e, const mg_input *in, double *loss_sum, size
         if (rows[b] >= in->n)
             return mg_error_set(MG_EINVAL, "estimator: sampler gave row %zu of %zu", rows[b],
                                 in->n);
-    gather(e->Xb, e->yb, in, rows, n, width);
-    if (e->clip.weigh) {
+    if (e->sparse) {
+        for (size_t b = 0; b < n; b++)
+            e->yb[b] = in->y[rows[b]];
+        if ((rc = model_csr_gather(&e->scratch, e->model, in->X, rows, n)) < 0 ||
+            (rc = model_backprop_csr(&e->scratch, e->model, e->yb, n, e->grad, loss_sum)) < 0)
+            return rc;
+        for (size_t i = 0; n && i < P; i++)
+            e->grad[i] /= (double)n;
+    } else if (gather(e->Xb, e->yb, in, rows, n, width), e->clip.weigh) {
         if ((rc = model_backprop_weighted(&e->scratch, e->model, e->Xb, e->yb, n, e->norms,
                                           e->weights, e->clip.weigh, e->clip.ud, e->grad,
                                           loss_sum)) < 0 ||
@@ -395,6 +402,11 @@ static int train_loop(mg_estimator *e, const mg_input *train, const mg_input *ev
 {
     int rc = MG_OK;
 
+    /* Mostly-zero inputs (one-hot blocks) take the sparse first layer, unless the
+     * per-example paths (clipper, aggregator) need the dense rows. */
+    e->sparse = !e->clip.weigh && !e->agg.aggregate &&
+                model_input_density(train->X, train->n, mg_model_inputs(e->model)) <
+                    MODEL_SPARSE_DENSITY;
     while (e->step < s->total_steps) {
         double loss_sum = 0;
         size_t count = 0;

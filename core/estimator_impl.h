@@ -22,6 +22,7 @@ struct mg_estimator {
     double *norms, *weights; /* batch_cap each (clipper only) */
     double *Xb, *yb;        /* the gathered batch */
     size_t batch_cap;
+    int sparse;             /* this run's batches go through model_csr_gather */
     /* the default sampler */
     mg_rng order, epoch_start;
     size_t *perm, perm_n;

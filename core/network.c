@@ -1,5 +1,6 @@
 /* network.c - batched forward and backward passes of the dense layer stack, on CBLAS. */
 #include "network.h"
+#include "clones.h"
 #include "mg_error.h"
 
 #include <cblas.h>
@@ -57,6 +58,11 @@ void model_scratch_free(model_scratch *s)
     free(s->block);
     free(s->act);
     free(s->deltas);
+    free(s->csr.ptr);
+    free(s->csr.col);
+    free(s->csr.val);
+    free(s->wt);
+    free(s->gwt);
     *s = (model_scratch)MODEL_SCRATCH_INIT;
 }
 
@@ -105,10 +111,15 @@ static void bias_activate(double *Z, const double *b, size_t B, size_t out, int 
 }
 
 /* delta *= f'(z), written through the activation a = f(z). */
-static void activate_backward(double *delta, const double *a, size_t n, mg_activation f)
+MG_CLONES static void activate_backward(double *restrict delta, const double *restrict a,
+                                        size_t n, mg_activation f)
 {
     if (f == MG_ACT_RELU) {
-        for (size_t i = 0; i < n; i++)
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            for (size_t k = 0; k < 8; k++)
+                delta[i + k] = relu_pass(delta[i + k], a[i + k]);
+        for (; i < n; i++)
             delta[i] = relu_pass(delta[i], a[i]);
     } else {
         for (size_t i = 0; i < n; i++)
@@ -116,7 +127,65 @@ static void activate_backward(double *delta, const double *a, size_t n, mg_activ
     }
 }
 
-/* Z = A W^T + 1 b^T for every layer; the last layer's Z stays in act[nlayers]. */
+/* dst (cols x rows) = src^T (rows x cols), both row-major. */
+static void transpose(double *dst, const double *src, size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            dst[c * rows + r] = src[r * cols + c];
+}
+
+/* The sparse kernels are short axpys of a layer's width, in blocks of 8 for MG_CLONES. */
+/* y += a x over n values. */
+static inline __attribute__((always_inline)) void axpy(double *restrict y, double a,
+                                                        const double *restrict x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (size_t k = 0; k < 8; k++)
+            y[i + k] += a * x[i + k];
+    for (; i < n; i++)
+        y[i] += a * x[i];
+}
+
+/*
+ * Z = X W^T of the first layer on the sparse batch: each row's z is the sum
+ * of its non-zeros x_k times column k of W, a contiguous row of W^T.
+ */
+MG_CLONES static void first_layer_sparse(model_scratch *s, const mg_model *m, double *Z, size_t B)
+{
+    size_t in = m->sizes[0], out = m->sizes[1];
+    const model_csr *X = &s->csr;
+
+    transpose(s->wt, m->params + m->offsets[0], out, in);
+    memset(Z, 0, B * out * sizeof *Z);
+    for (size_t r = 0; r < B; r++) {
+        double *z = Z + r * out;
+        for (size_t j = X->ptr[r]; j < X->ptr[r + 1]; j++)
+            axpy(z, X->val[j], s->wt + (size_t)X->col[j] * out, out);
+    }
+}
+
+/* gW = delta^T X of the first layer on the sparse batch, accumulated in W^T's layout. */
+MG_CLONES static void first_grad_sparse(model_scratch *s, const mg_model *m, const double *delta,
+                              size_t B, double *gW)
+{
+    size_t in = m->sizes[0], out = m->sizes[1];
+    const model_csr *X = &s->csr;
+
+    memset(s->gwt, 0, in * out * sizeof *s->gwt);
+    for (size_t r = 0; r < B; r++) {
+        const double *d = delta + r * out;
+        for (size_t j = X->ptr[r]; j < X->ptr[r + 1]; j++)
+            axpy(s->gwt + (size_t)X->col[j] * out, X->val[j], d, out);
+    }
+    transpose(gW, s->gwt, in, out);
+}
+
+/*
+ * Z = A W^T + 1 b^T for every layer; the last layer's Z stays in act[nlayers].
+ * X NULL: the input is the sparse batch in s->csr.
+ */
 static void forward_layers(model_scratch *s, const mg_model *m, const double *X, size_t B)
 {
     for (size_t l = 0; l < m->nlayers; l++) {
@@ -125,8 +194,11 @@ static void forward_layers(model_scratch *s, const mg_model *m, const double *X,
         const double *W = m->params + m->offsets[l], *b = W + out * in;
         double *Z = s->act[l + 1];
 
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)out, (int)in, 1.0, A,
-                    (int)in, W, (int)in, 0.0, Z, (int)out);
+        if (!A)
+            first_layer_sparse(s, m, Z, B);
+        else
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)out, (int)in, 1.0,
+                        A, (int)in, W, (int)in, 0.0, Z, (int)out);
         bias_activate(Z, b, B, out, l + 1 < m->nlayers, m->activation);
     }
 }
@@ -241,8 +313,9 @@ static void per_example_layer(double *G, size_t P, size_t off, const double *del
     }
 }
 
-int model_backprop(model_scratch *s, const mg_model *m, const double *X, const double *y,
-                   size_t B, double *grad, double *G, double *loss, double *loss_sum)
+/* model_backprop; X NULL: the sparse batch in s->csr (then G must be NULL). */
+static int backprop(model_scratch *s, const mg_model *m, const double *X, const double *y,
+                    size_t B, double *grad, double *G, double *loss, double *loss_sum)
 {
     double *cur = s->delta[0], *next = s->delta[1];
     int rc;
@@ -264,8 +337,11 @@ int model_backprop(model_scratch *s, const mg_model *m, const double *X, const d
 
         if (grad) {
             double *gW = grad + m->offsets[l];
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)B, 1.0,
-                        cur, (int)out, A, (int)in, 0.0, gW, (int)in);
+            if (!A)
+                first_grad_sparse(s, m, cur, B, gW);
+            else
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)B,
+                            1.0, cur, (int)out, A, (int)in, 0.0, gW, (int)in);
             cblas_dgemv(CblasRowMajor, CblasTrans, (int)B, (int)out, 1.0, cur, (int)out, s->ones,
                         1, 0.0, gW + out * in, 1);
         }
@@ -282,6 +358,93 @@ int model_backprop(model_scratch *s, const mg_model *m, const double *X, const d
         }
     }
     return MG_OK;
+}
+
+int model_backprop(model_scratch *s, const mg_model *m, const double *X, const double *y,
+                   size_t B, double *grad, double *G, double *loss, double *loss_sum)
+{
+    return backprop(s, m, X, y, B, grad, G, loss, loss_sum);
+}
+
+/* ---- the sparse first layer ---- */
+
+double model_input_density(const double *X, size_t n, size_t width)
+{
+    size_t take = n < 256 ? n : 256, nnz = 0;
+
+    if (take == 0 || width == 0)
+        return 1.0;
+    for (size_t i = 0; i < take; i++) {
+        const double *x = X + (i * n / take) * width;
+        for (size_t k = 0; k < width; k++)
+            nnz += x[k] != 0.0;
+    }
+    return (double)nnz / ((double)take * (double)width);
+}
+
+/* Room for n rows of the model's inputs, all non-zero at worst, and both transposes. */
+static int reserve_csr(model_scratch *s, const mg_model *m, size_t n)
+{
+    model_csr *c = &s->csr;
+    size_t width = m->sizes[0], cap = (n ? n : 1) * width, wn = width * m->sizes[1];
+    void *p;
+
+    if (!s->wt) {
+        if (!(s->wt = malloc(wn * sizeof *s->wt)) || !(s->gwt = malloc(wn * sizeof *s->gwt)))
+            return mg_error_set(MG_ENOMEM, "model: no memory for the first layer's transpose");
+    }
+    if (n + 1 > c->cap_rows) {
+        if (!(p = realloc(c->ptr, (n + 1) * sizeof *c->ptr)))
+            return mg_error_set(MG_ENOMEM, "model: no memory for a sparse batch of %zu", n);
+        c->ptr = p;
+        c->cap_rows = n + 1;
+    }
+    if (cap > c->cap) {
+        if (!(p = realloc(c->col, cap * sizeof *c->col)))
+            return mg_error_set(MG_ENOMEM, "model: no memory for a sparse batch of %zu", n);
+        c->col = p;
+        if (!(p = realloc(c->val, cap * sizeof *c->val)))
+            return mg_error_set(MG_ENOMEM, "model: no memory for a sparse batch of %zu", n);
+        c->val = p;
+        c->cap = cap;
+    }
+    return MG_OK;
+}
+
+int model_csr_gather(model_scratch *s, const mg_model *m, const double *X, const size_t *rows,
+                     size_t n)
+{
+    size_t width = m->sizes[0], nnz = 0;
+    model_csr *c = &s->csr;
+    int rc;
+
+    if ((rc = reserve_csr(s, m, n)) < 0)
+        return rc;
+    c->ptr[0] = 0;
+    for (size_t b = 0; b < n; b++) {
+        const double *x = X + rows[b] * width;
+        if (b + 4 < n) /* rows are scattered: start the next misses early */
+            for (size_t k = 0; k < width; k += 8)
+                __builtin_prefetch(X + rows[b + 4] * width + k);
+        for (size_t k = 0; k < width; k++) {
+            /* branch-free: write every slot, advance only past non-zeros */
+            c->col[nnz] = (unsigned)k;
+            c->val[nnz] = x[k];
+            nnz += x[k] != 0.0;
+        }
+        c->ptr[b + 1] = nnz;
+    }
+    c->rows = n;
+    return MG_OK;
+}
+
+int model_backprop_csr(model_scratch *s, const mg_model *m, const double *y, size_t B,
+                       double *grad, double *loss_sum)
+{
+    if (B > s->csr.rows || B > s->rows || !s->wt)
+        return mg_error_set(MG_EINVAL, "model: the sparse batch holds %zu rows, not %zu",
+                            s->csr.rows, B);
+    return backprop(s, m, NULL, y, B, grad, NULL, NULL, loss_sum);
 }
 
 /* ---- per-example clipping without the B x params matrix ---- */

@@ -35,6 +35,18 @@ struct mg_model {
  * public one-shot functions make their own (so `const mg_model` stays safe to
  * share between threads).
  */
+/*
+ * A batch of encoded rows in compressed sparse rows: row r's non-zeros are
+ * val[ptr[r] .. ptr[r + 1]) in the columns col[...], in column order.
+ */
+typedef struct model_csr {
+    size_t rows, cap; /* rows held; room for cap non-zeros and cap_rows rows */
+    size_t cap_rows;
+    size_t *ptr;      /* rows + 1 */
+    unsigned *col;
+    double *val;
+} model_csr;
+
 typedef struct model_scratch {
     size_t rows;
     double **act; /* act[1..nlayers]: rows x sizes[l]; act[0] is the input */
@@ -43,9 +55,28 @@ typedef struct model_scratch {
     double *block;      /* everything above, one allocation */
     double *deltas;     /* every layer's delta (model_backprop_weighted), deltas_rows rows */
     size_t deltas_rows;
+    model_csr csr;      /* the sparse batch (model_csr_gather) */
+    double *wt, *gwt;   /* the first layer's W and its gradient transposed (sparse passes) */
 } model_scratch;
 
-#define MODEL_SCRATCH_INIT {0, NULL, {NULL, NULL}, NULL, NULL, NULL, 0}
+#define MODEL_SCRATCH_INIT {0, NULL, {NULL, NULL}, NULL, NULL, NULL, 0, {0, 0, 0, NULL, NULL, NULL}, NULL, NULL}
+
+/* Encoded inputs with at most this share of non-zeros train through the sparse first layer. */
+#define MODEL_SPARSE_DENSITY 0.30
+
+/*
+ * Share of non-zero values in n rows of `width` encoded inputs, counted on
+ * up to 256 rows spread evenly over the data (so it does not depend on which
+ * batch comes first). 1 when n or width is 0.
+ */
+double model_input_density(const double *X, size_t n, size_t width);
+
+/*
+ * Copy rows[0..n) of X (width = the model's inputs) into s->csr, keeping only
+ * the non-zeros. Errors: MG_ENOMEM.
+ */
+int model_csr_gather(model_scratch *s, const mg_model *m, const double *X, const size_t *rows,
+                     size_t n);
 
 /* Make room for `rows` rows. Errors: MG_ENOMEM. */
 int model_scratch_reserve(model_scratch *s, const mg_model *m, size_t rows);
@@ -65,6 +96,16 @@ void model_forward(model_scratch *s, const mg_model *m, const double *X, size_t 
  */
 int model_backprop(model_scratch *s, const mg_model *m, const double *X, const double *y,
                    size_t B, double *grad, double *G, double *loss, double *loss_sum);
+
+/*
+ * model_backprop with the batch in s->csr (model_csr_gather, B rows): the
+ * first layer's forward pass and weight gradient visit the non-zeros only,
+ * and nobody needs the gradient with respect to the inputs. The summed
+ * gradient equals model_backprop's on the dense rows up to rounding. grad and
+ * loss_sum may be NULL. Errors: MG_EINVAL (a bad target), MG_ENOMEM.
+ */
+int model_backprop_csr(model_scratch *s, const mg_model *m, const double *y, size_t B,
+                       double *grad, double *loss_sum);
 
 /* Per-example weights from per-example gradient norms (see mg_model_weighted_grad). */
 typedef int (*model_weigh_fn)(void *ud, double *w, const double *norms, size_t B);

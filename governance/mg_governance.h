@@ -9,6 +9,7 @@
 #include "mg_buf.h"
 #include "mg_error.h"
 #include "mg_sha256.h"
+#include "mg_train.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Canonical JSON (RFC 8785, JCS)                                                              */
