@@ -405,8 +405,7 @@ static int train_loop(mg_estimator *e, const mg_input *train, const mg_input *ev
     /* Mostly-zero inputs (one-hot blocks) take the sparse first layer, unless the
      * per-example paths (clipper, aggregator) need the dense rows. */
     e->sparse = !e->clip.weigh && !e->agg.aggregate &&
-                model_input_density(train->X, train->n, mg_model_inputs(e->model)) <
-                    MODEL_SPARSE_DENSITY;
+                model_sparse_pays(e->model, train->X, train->n);
     while (e->step < s->total_steps) {
         double loss_sum = 0;
         size_t count = 0;

@@ -382,6 +382,12 @@ double model_input_density(const double *X, size_t n, size_t width)
     return (double)nnz / ((double)take * (double)width);
 }
 
+int model_sparse_pays(const mg_model *m, const double *X, size_t n)
+{
+    return m->sizes[1] >= MODEL_SPARSE_MIN_WIDTH &&
+           model_input_density(X, n, m->sizes[0]) < MODEL_SPARSE_DENSITY;
+}
+
 /* Room for n rows of the model's inputs, all non-zero at worst, and both transposes. */
 static int reserve_csr(model_scratch *s, const mg_model *m, size_t n)
 {

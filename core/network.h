@@ -61,8 +61,17 @@ typedef struct model_scratch {
 
 #define MODEL_SCRATCH_INIT {0, NULL, {NULL, NULL}, NULL, NULL, NULL, 0, {0, 0, 0, NULL, NULL, NULL}, NULL, NULL}
 
-/* Encoded inputs with at most this share of non-zeros train through the sparse first layer. */
+/*
+ * Encoded inputs with less than this share of non-zeros train through the
+ * sparse first layer, when that layer has at least MODEL_SPARSE_MIN_WIDTH
+ * outputs: the CSR gather scans every input once, which only pays when the
+ * products it saves are wide (a logistic model's single output is not).
+ */
 #define MODEL_SPARSE_DENSITY 0.30
+#define MODEL_SPARSE_MIN_WIDTH 8
+
+/* 1 when training m on the n rows of X should take the sparse first layer (rule above). */
+int model_sparse_pays(const mg_model *m, const double *X, size_t n);
 
 /*
  * Share of non-zero values in n rows of `width` encoded inputs, counted on

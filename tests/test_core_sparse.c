@@ -111,6 +111,28 @@ START_TEST(test_core_sparse_density)
 }
 END_TEST
 
+START_TEST(test_core_sparse_when_it_pays)
+{
+    static const size_t narrow[] = {7}, wide[] = {8};
+    double X[N * W], y[N], D[N * W];
+    mg_model *m;
+
+    make_data(X, y, 2);
+    for (size_t i = 0; i < N * W; i++)
+        D[i] = 1.0 + (double)i; /* no zero at all */
+    m = make_model(MG_MODEL_MLP, 2, wide, 1);
+    ck_assert_int_eq(model_sparse_pays(m, X, N), 1);  /* density 0.25, 8 outputs */
+    ck_assert_int_eq(model_sparse_pays(m, D, N), 0);  /* density 1 */
+    mg_model_free(m);
+    m = make_model(MG_MODEL_MLP, 2, narrow, 1);
+    ck_assert_int_eq(model_sparse_pays(m, X, N), 0);  /* 7 outputs: too narrow */
+    mg_model_free(m);
+    m = make_model(MG_MODEL_LOGISTIC, 2, NULL, 0);
+    ck_assert_int_eq(model_sparse_pays(m, X, N), 0);  /* one output */
+    mg_model_free(m);
+}
+END_TEST
+
 /* Same seed, same data: training through the sparse path is bit-identical run to run. */
 static void train_once(double *params, size_t P)
 {
@@ -161,6 +183,7 @@ static Suite *core_sparse_suite(void)
 
     tcase_add_test(tc, test_core_sparse_same_gradients);
     tcase_add_test(tc, test_core_sparse_density);
+    tcase_add_test(tc, test_core_sparse_when_it_pays);
     tcase_add_test(tc, test_core_sparse_training_deterministic);
     suite_add_tcase(s, tc);
     return s;
