@@ -305,9 +305,9 @@ int main(void)
     else
         row("MLP 64,32: DP-SGD vs PyTorch peer, wall", t[3], peer);
     printf("(target: DP-SGD <= 1.3x plain. BLAS and torch on one thread; DP-SGD draws its secure\n"
-           " noise (4 CSPRNG Gaussians per value) on one extra thread, a step ahead, so its wall\n"
-           " time gains when a core is free and its CPU time counts both threads. Peer:\n"
-           " bench/peer_dpsgd.py, float64, torch.normal noise.)\n");
+           " noise (4 AES-256-CTR ziggurat Gaussians per value) a step ahead on an extra thread\n"
+           " when the load average leaves a core free, else in the training thread; CPU time\n"
+           " counts all threads. Peer: bench/peer_dpsgd.py, float64, torch.normal noise.)\n");
     accountant_speed();
     free(d.X);
     free(d.y);
