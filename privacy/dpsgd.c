@@ -146,6 +146,7 @@ void mg_dpsgd_free(mg_dpsgd *d)
     if (!d)
         return;
     noise_stream_stop(d->noise);
+    noise_source_free(&d->src);
     free(d->factors);
     free(d->batch);
     free(d);

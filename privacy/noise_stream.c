@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * Below this many Gaussians per vector the hand-over between threads costs
@@ -25,6 +26,21 @@ struct noise_stream {
     pthread_mutex_t lock;
     pthread_cond_t changed;
 };
+
+/*
+ * Whether a core is free for the worker: the one-minute load average leaves
+ * at least one of the online CPUs idle besides the caller's. On a busy
+ * machine a worker only competes with the training thread (or its SMT
+ * sibling) and adds hand-over costs to the CPU time without saving wall
+ * time, so the caller draws the noise itself.
+ */
+static int core_free(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    double load;
+
+    return cpus > 1 && getloadavg(&load, 1) == 1 && load + 1 <= (double)(cpus - 1);
+}
 
 static void *worker(void *arg)
 {
@@ -64,7 +80,7 @@ int noise_stream_start(noise_stream **out, int secure, uint64_t seed, uint64_t s
     noise_source_init(&st->src, secure, seed, stream);
     st->n = n;
     st->std = std;
-    if (n * (secure ? 4 : 1) < THREAD_MIN_DRAWS) {
+    if (n * (secure ? 4 : 1) < THREAD_MIN_DRAWS || !core_free()) {
         *out = st;
         return MG_OK;
     }
@@ -113,6 +129,7 @@ void noise_stream_stop(noise_stream *st)
     if (!st)
         return;
     if (!st->threaded) {
+        noise_source_free(&st->src);
         free(st->next);
         free(st);
         return;
@@ -124,6 +141,7 @@ void noise_stream_stop(noise_stream *st)
     pthread_join(st->thread, NULL);
     pthread_cond_destroy(&st->changed);
     pthread_mutex_destroy(&st->lock);
+    noise_source_free(&st->src);
     free(st->next);
     free(st);
 }
