@@ -92,16 +92,20 @@ static double relu_pass(double d, double a)
 }
 
 /* z = z + b per row, then the activation (hidden layers) in the same pass. */
-static void bias_activate(double *Z, const double *b, size_t B, size_t out, int hidden,
-                          mg_activation f)
+MG_CLONES static void bias_activate(double *restrict Z, const double *restrict b, size_t B,
+                                    size_t out, int hidden, mg_activation f)
 {
     for (size_t r = 0; r < B; r++) {
-        double *z = Z + r * out;
+        double *restrict z = Z + r * out;
         if (!hidden) {
             for (size_t o = 0; o < out; o++)
                 z[o] += b[o];
         } else if (f == MG_ACT_RELU) {
-            for (size_t o = 0; o < out; o++)
+            size_t o = 0;
+            for (; o + 8 <= out; o += 8) /* blocks of 8 for MG_CLONES */
+                for (size_t k = o; k < o + 8; k++)
+                    z[k] = relu(z[k] + b[k]);
+            for (; o < out; o++)
                 z[o] = relu(z[o] + b[o]);
         } else {
             for (size_t o = 0; o < out; o++)
@@ -432,11 +436,19 @@ int model_csr_gather(model_scratch *s, const mg_model *m, const double *X, const
         if (b + 4 < n) /* rows are scattered: start the next misses early */
             for (size_t k = 0; k < width; k += 8)
                 __builtin_prefetch(X + rows[b + 4] * width + k);
-        for (size_t k = 0; k < width; k++) {
-            /* branch-free: write every slot, advance only past non-zeros */
-            c->col[nnz] = (unsigned)k;
-            c->val[nnz] = x[k];
-            nnz += x[k] != 0.0;
+        for (size_t k0 = 0; k0 < width; k0 += 8) {
+            size_t end = k0 + 8 < width ? k0 + 8 : width;
+            int any = 0;
+            for (size_t k = k0; k < end; k++) /* one-hot rows: most blocks of 8 are all zero */
+                any |= x[k] != 0.0;
+            if (!any)
+                continue;
+            for (size_t k = k0; k < end; k++) {
+                /* branch-free: write every slot, advance only past non-zeros */
+                c->col[nnz] = (unsigned)k;
+                c->val[nnz] = x[k];
+                nnz += x[k] != 0.0;
+            }
         }
         c->ptr[b + 1] = nnz;
     }
