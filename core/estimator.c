@@ -283,11 +283,21 @@ static int take_step(mg_estimator *e, const mg_input *in, double *loss_sum, size
     if (e->sparse) {
         for (size_t b = 0; b < n; b++)
             e->yb[b] = in->y[rows[b]];
-        if ((rc = model_csr_gather(&e->scratch, e->model, in->X, rows, n)) < 0 ||
-            (rc = model_backprop_csr(&e->scratch, e->model, e->yb, n, e->grad, loss_sum)) < 0)
+        if ((rc = model_csr_gather(&e->scratch, e->model, in->X, rows, n)) < 0)
             return rc;
-        for (size_t i = 0; n && i < P; i++)
-            e->grad[i] /= (double)n;
+        if (e->clip.weigh) {
+            if ((rc = model_backprop_weighted_csr(&e->scratch, e->model, e->yb, n, e->norms,
+                                                  e->weights, e->clip.weigh, e->clip.ud,
+                                                  e->grad, loss_sum)) < 0 ||
+                (rc = e->clip.finish(e->clip.ud, e->grad, n, P, e->step)) < 0)
+                return rc;
+        } else {
+            if ((rc = model_backprop_csr(&e->scratch, e->model, e->yb, n, e->grad,
+                                         loss_sum)) < 0)
+                return rc;
+            for (size_t i = 0; n && i < P; i++)
+                e->grad[i] /= (double)n;
+        }
     } else if (gather(e->Xb, e->yb, in, rows, n, width), e->clip.weigh) {
         if ((rc = model_backprop_weighted(&e->scratch, e->model, e->Xb, e->yb, n, e->norms,
                                           e->weights, e->clip.weigh, e->clip.ud, e->grad,
@@ -402,9 +412,9 @@ static int train_loop(mg_estimator *e, const mg_input *train, const mg_input *ev
 {
     int rc = MG_OK;
 
-    /* Mostly-zero inputs (one-hot blocks) take the sparse first layer, unless the
-     * per-example paths (clipper, aggregator) need the dense rows. */
-    e->sparse = !e->clip.weigh && !e->agg.aggregate &&
+    /* Mostly-zero inputs (one-hot blocks) take the sparse first layer, the clipper's
+     * too (norms from deltas and |x|^2), unless an aggregator needs the dense rows. */
+    e->sparse = (e->clip.weigh || !e->agg.aggregate) &&
                 model_sparse_pays(e->model, train->X, train->n);
     while (e->step < s->total_steps) {
         double loss_sum = 0;

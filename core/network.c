@@ -170,7 +170,10 @@ MG_CLONES static void first_layer_sparse(model_scratch *s, const mg_model *m, do
     }
 }
 
-/* gW = delta^T X of the first layer on the sparse batch, accumulated in W^T's layout. */
+/*
+ * gW = delta^T X of the first layer on the sparse batch, accumulated in W^T's
+ * layout (weighted rows: delta's rows already scaled by their weights).
+ */
 MG_CLONES static void first_grad_sparse(model_scratch *s, const mg_model *m, const double *delta,
                               size_t B, double *gW)
 {
@@ -540,9 +543,13 @@ int model_backprop_weighted(model_scratch *s, const mg_model *m, const double *X
         double n2 = 0;
         for (size_t l = 0; l < L; l++) {
             size_t in = m->sizes[l], out = m->sizes[l + 1];
-            const double *a = (l == 0 ? X : s->act[l]) + b * in;
             const double *d = s->deltas + off[l] + b * out;
-            n2 += sumsq(d, out) * (sumsq(a, in) + 1.0); /* the 1 is the bias's input */
+            double a2;
+            if (l == 0 && !X) /* |x_b|^2 from the row's non-zeros */
+                a2 = sumsq(s->csr.val + s->csr.ptr[b], s->csr.ptr[b + 1] - s->csr.ptr[b]);
+            else
+                a2 = sumsq((l == 0 ? X : s->act[l]) + b * in, in);
+            n2 += sumsq(d, out) * (a2 + 1.0); /* the 1 is the bias's input */
         }
         norms[b] = sqrt(n2);
     }
@@ -554,12 +561,25 @@ int model_backprop_weighted(model_scratch *s, const mg_model *m, const double *X
         for (size_t b = 0; b < B; b++)
             for (size_t o = 0; o < out; o++)
                 D[b * out + o] *= w[b];
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)B, 1.0, D,
-                    (int)out, l == 0 ? X : s->act[l], (int)in, 0.0, gW, (int)in);
+        if (l == 0 && !X) /* D already carries w: X_csr^T D over the non-zeros */
+            first_grad_sparse(s, m, D, B, gW);
+        else
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)out, (int)in, (int)B, 1.0,
+                        D, (int)out, l == 0 ? X : s->act[l], (int)in, 0.0, gW, (int)in);
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)B, (int)out, 1.0, D, (int)out, s->ones, 1,
                     0.0, gW + out * in, 1);
     }
     return MG_OK;
+}
+
+int model_backprop_weighted_csr(model_scratch *s, const mg_model *m, const double *y, size_t B,
+                                double *norms, double *w, model_weigh_fn weigh, void *ud,
+                                double *grad, double *loss_sum)
+{
+    if (B > s->csr.rows || B > s->rows || !s->wt)
+        return mg_error_set(MG_EINVAL, "model: the sparse batch holds %zu rows, not %zu",
+                            s->csr.rows, B);
+    return model_backprop_weighted(s, m, NULL, y, B, norms, w, weigh, ud, grad, loss_sum);
 }
 
 int mg_model_weighted_grad(double *grad, double *norms, double *loss_sum, const mg_model *m,

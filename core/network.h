@@ -130,6 +130,16 @@ int model_backprop_weighted(model_scratch *s, const mg_model *m, const double *X
                             size_t B, double *norms, double *w, model_weigh_fn weigh, void *ud,
                             double *grad, double *loss_sum);
 
+/*
+ * model_backprop_weighted with the batch in s->csr (model_csr_gather, B rows):
+ * the first layer's forward pass, its |x_b|^2 and its weighted weight
+ * gradient visit the non-zeros only. Norms and grad equal the dense pass's up
+ * to rounding. Errors: as model_backprop_weighted, MG_EINVAL (no such batch).
+ */
+int model_backprop_weighted_csr(model_scratch *s, const mg_model *m, const double *y, size_t B,
+                                double *norms, double *w, model_weigh_fn weigh, void *ud,
+                                double *grad, double *loss_sum);
+
 /* Write a JSON document to path atomically, doubles with 17 digits. Errors: MG_EIO, MG_ENOMEM. */
 int model_write_json(const struct json_t *doc, const char *path);
 

@@ -100,6 +100,87 @@ START_TEST(test_core_sparse_same_gradients)
 }
 END_TEST
 
+/* Clip at 0.5: w_b = min(1, 0.5 / norm_b), so both clipped and unclipped rows occur. */
+static int clip_weigh(void *ud, double *w, const double *norms, size_t count)
+{
+    (void)ud;
+    for (size_t b = 0; b < count; b++)
+        w[b] = norms[b] > 0.5 ? 0.5 / norms[b] : 1.0;
+    return MG_OK;
+}
+
+/*
+ * The clipper's pass through the dense rows and through the CSR batch: the
+ * per-example norms agree with each other and with the norms of the rows of
+ * the explicit per-example gradients G, and the weighted sums agree with each
+ * other and with sum_b w_b G_b.
+ */
+static void check_same_weighted(mg_model *m, size_t classes)
+{
+    size_t P = mg_model_params(m);
+    double X[N * W], y[N], Xb[B * W], yb[B], nd[B], ns[B], wd[B], ws[B], ld, ls;
+    double *gd = malloc(P * sizeof *gd), *gs = malloc(P * sizeof *gs);
+    double *G = malloc(B * P * sizeof *G), *gref = calloc(P, sizeof *gref);
+    model_scratch s = MODEL_SCRATCH_INIT;
+    int clipped = 0;
+
+    make_data(X, y, classes);
+    for (size_t b = 0; b < B; b++) {
+        memcpy(Xb + b * W, X + batch_rows[b] * W, sizeof(double) * W);
+        yb[b] = y[batch_rows[b]];
+    }
+    ck_assert_int_eq(model_scratch_reserve(&s, m, B), MG_OK);
+    ck_assert_int_eq(model_backprop_weighted(&s, m, Xb, yb, B, nd, wd, clip_weigh, NULL, gd,
+                                             &ld), MG_OK);
+    ck_assert_int_eq(model_csr_gather(&s, m, X, batch_rows, B), MG_OK);
+    ck_assert_int_eq(model_backprop_weighted_csr(&s, m, yb, B, ns, ws, clip_weigh, NULL, gs,
+                                                 &ls), MG_OK);
+    ck_assert_int_eq(mg_model_per_example_grads(m, Xb, yb, B, G, NULL), MG_OK);
+    ck_assert_msg(fabs(ld - ls) <= 1e-12, "loss dense %.17g sparse %.17g", ld, ls);
+    for (size_t b = 0; b < B; b++) {
+        double n2 = 0;
+        for (size_t i = 0; i < P; i++) {
+            n2 += G[b * P + i] * G[b * P + i];
+            gref[i] += wd[b] * G[b * P + i];
+        }
+        ck_assert_msg(fabs(nd[b] - ns[b]) <= 1e-12, "row %zu norm dense %.17g sparse %.17g", b,
+                      nd[b], ns[b]);
+        ck_assert_msg(fabs(sqrt(n2) - ns[b]) <= 1e-12, "row %zu norm of G %.17g sparse %.17g",
+                      b, sqrt(n2), ns[b]);
+        ck_assert_msg(fabs(wd[b] - ws[b]) <= 1e-12, "row %zu weight %.17g vs %.17g", b, wd[b],
+                      ws[b]);
+        clipped += ws[b] < 1.0;
+    }
+    ck_assert_int_gt(clipped, 0);
+    for (size_t i = 0; i < P; i++) {
+        ck_assert_msg(fabs(gd[i] - gs[i]) <= 1e-12, "%s param %zu: dense %.17g sparse %.17g",
+                      mg_model_type_name(mg_model_kind(m)), i, gd[i], gs[i]);
+        ck_assert_msg(fabs(gref[i] - gs[i]) <= 1e-12, "param %zu: sum w G %.17g sparse %.17g",
+                      i, gref[i], gs[i]);
+    }
+    model_scratch_free(&s);
+    free(gd);
+    free(gs);
+    free(G);
+    free(gref);
+}
+
+START_TEST(test_core_sparse_same_weighted_gradients)
+{
+    static const size_t hidden[] = {6, 4}, wide[] = {19};
+    mg_model *m;
+
+    check_same_weighted(m = make_model(MG_MODEL_MLP, 2, hidden, 2), 2);
+    mg_model_free(m);
+    check_same_weighted(m = make_model(MG_MODEL_MLP, 3, wide, 1), 3);
+    mg_model_free(m);
+    check_same_weighted(m = make_model(MG_MODEL_MLP, 0, hidden, 2), 0);
+    mg_model_free(m);
+    check_same_weighted(m = make_model(MG_MODEL_LOGISTIC, 2, NULL, 0), 2);
+    mg_model_free(m);
+}
+END_TEST
+
 START_TEST(test_core_sparse_density)
 {
     double X[N * W], y[N];
@@ -133,8 +214,21 @@ START_TEST(test_core_sparse_when_it_pays)
 }
 END_TEST
 
-/* Same seed, same data: training through the sparse path is bit-identical run to run. */
-static void train_once(double *params, size_t P)
+/* The clipper's finish: the mean over the batch (no noise: the test wants determinism). */
+static int clip_finish(void *ud, double *grad, size_t count, size_t P, size_t step)
+{
+    (void)ud;
+    (void)step;
+    for (size_t i = 0; count && i < P; i++)
+        grad[i] /= (double)count;
+    return MG_OK;
+}
+
+/*
+ * Same seed, same data: training through the sparse path is bit-identical run
+ * to run, with and without a clipper.
+ */
+static void train_once(double *params, size_t P, int clip)
 {
     static const size_t hidden[] = {8, 4};
     static double X[40 * W], y[40];
@@ -156,6 +250,10 @@ static void train_once(double *params, size_t P)
     to.batch_size = 8;
     rc.seed = 42;
     ck_assert_int_eq(mg_estimator_create(&e, m, &rc, &to), MG_OK);
+    if (clip) {
+        mg_grad_clipper c = {NULL, clip_weigh, clip_finish};
+        mg_estimator_set_grad_clipper(e, &c);
+    }
     ck_assert_int_eq(mg_estimator_train(e, &in, NULL, NULL, 0, 0), MG_OK);
     ck_assert_int_eq(e->sparse, 1); /* density 0.25: the run took the sparse path */
     ck_assert_uint_eq(mg_model_params(m), P);
@@ -168,8 +266,11 @@ START_TEST(test_core_sparse_training_deterministic)
     size_t P = W * 8 + 8 + 8 * 4 + 4 + 4 + 1;
     double *a = malloc(P * sizeof *a), *b = malloc(P * sizeof *b);
 
-    train_once(a, P);
-    train_once(b, P);
+    train_once(a, P, 0);
+    train_once(b, P, 0);
+    ck_assert_int_eq(memcmp(a, b, P * sizeof *a), 0);
+    train_once(a, P, 1);
+    train_once(b, P, 1);
     ck_assert_int_eq(memcmp(a, b, P * sizeof *a), 0);
     free(a);
     free(b);
@@ -182,6 +283,7 @@ static Suite *core_sparse_suite(void)
     TCase *tc = tcase_create("sparse");
 
     tcase_add_test(tc, test_core_sparse_same_gradients);
+    tcase_add_test(tc, test_core_sparse_same_weighted_gradients);
     tcase_add_test(tc, test_core_sparse_density);
     tcase_add_test(tc, test_core_sparse_when_it_pays);
     tcase_add_test(tc, test_core_sparse_training_deterministic);
