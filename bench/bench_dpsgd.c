@@ -1,5 +1,6 @@
 /* bench_dpsgd.c - DP-SGD epoch time against plain training and a PyTorch peer; accountant speed. */
 #define _POSIX_C_SOURCE 200809L
+#include "bench_blas.h"
 #include "mg_core.h"
 #include "mg_dataset.h"
 #include "mg_estimator.h"
@@ -276,15 +277,17 @@ static void row2(const char *what, const double c[RUNS], const double t[RUNS], i
            c[base] * 1e3, c[k] / c[base], t[k] * 1e3, t[base] * 1e3, t[k] / t[base]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const char *shared = getenv("MG_SHARED_DIR");
     double t[RUNS], c[RUNS], peer;
     char why[256];
     data d;
 
+    (void)argc;
+    bench_pin_blas_pool("bench_dpsgd", argv, 1); /* like for like with the one-thread peer */
     memset(&d, 0, sizeof d);
-    openblas_set_num_threads(1); /* like for like with the one-thread peer */
+    openblas_set_num_threads(1);
     if (!shared)
         shared = "../shared";
     if (load_adult(&d, shared) < 0) {

@@ -1,5 +1,6 @@
-/* bench_train.c - training time per epoch (logistic, MLP 64,32) next to scikit-learn and PyTorch. */
+/* bench_train.c - time per training epoch (logistic, MLP 64,32) beside scikit-learn and PyTorch. */
 #define _POSIX_C_SOURCE 200809L
+#include "bench_blas.h"
 #include "mg_core.h"
 
 #include <cblas.h>
@@ -51,8 +52,8 @@ static void open_data(bench_data *d)
     for (size_t c = 0; c < mg_dataset_cols(d->tr); c++)
         if ((long)c != label)
             d->features[d->nfeatures++] = mg_dataset_col_name(d->tr, c);
-    if (label < 0 || mg_label_classes(&d->classes, &d->nclasses, d->tr, (size_t)label, NULL, 0,
-                                      d->positive) < 0)
+    if (label < 0 ||
+        mg_label_classes(&d->classes, &d->nclasses, d->tr, (size_t)label, NULL, 0, d->positive) < 0)
         die("label");
 }
 
@@ -95,8 +96,8 @@ static mg_model *make_model(bench_data *d, mg_model_type type, mg_input *tr, mg_
 }
 
 typedef struct ours {
-    double epoch_s;    /* mean training seconds per epoch */
-    double to_target;  /* training seconds until test accuracy >= 0.850, NaN if never */
+    double epoch_s;   /* mean training seconds per epoch */
+    double to_target; /* training seconds until test accuracy >= 0.850, NaN if never */
     double accuracy, auc;
 } ours;
 
@@ -250,27 +251,6 @@ static void make_credit(char *train, char *test, size_t len, size_t rows)
         die("writing the credit data");
 }
 
-/*
- * OpenBLAS starts its worker pool (one thread per core) when it loads, and
- * openblas_set_num_threads(1) leaves the workers alive: perf showed one
- * spinning on sched_yield for ~15% of this process's samples, CPU time that
- * now() counts but no work needs. The peers get OPENBLAS_NUM_THREADS before
- * they start; so does modelgov here, by running itself again with it set.
- */
-static void pin_blas_pool(char **argv, int threads)
-{
-    const char *have = getenv("OPENBLAS_NUM_THREADS");
-    char want[16];
-
-    snprintf(want, sizeof want, "%d", threads < 1 ? 1 : threads);
-    if (have && strcmp(have, want) == 0)
-        return;
-    if (setenv("OPENBLAS_NUM_THREADS", want, 1) == 0)
-        execv("/proc/self/exe", argv);
-    fprintf(stderr, "bench_train: could not restart with OPENBLAS_NUM_THREADS=%s; the idle"
-                    " BLAS workers' CPU time counts\n", want);
-}
-
 int main(int argc, char **argv)
 {
     const char *shared = getenv("MG_SHARED_DIR") ? getenv("MG_SHARED_DIR") : "../shared";
@@ -281,14 +261,15 @@ int main(int argc, char **argv)
     FILE *f;
 
     (void)argc;
-    pin_blas_pool(argv, threads);
+    bench_pin_blas_pool("bench_train", argv, threads);
     memset(&adult, 0, sizeof adult);
     memset(&credit, 0, sizeof credit);
     adult.name = "adult", adult.train = atr, adult.test = ate;
     adult.label = "income", adult.positive = ">50K";
     openblas_set_num_threads(threads < 1 ? 1 : threads);
     printf("bench_train: %d thread(s) for modelgov (OpenBLAS) and the peers (torch, numpy);"
-           " ratio = modelgov / peer, lower is better\n\n", threads);
+           " ratio = modelgov / peer, lower is better\n\n",
+           threads);
     printf("%-7s %-44s %10s %-8s %10s %7s\n", "data", "figure", "modelgov", "peer", "peer value",
            "ratio");
     snprintf(atr, sizeof atr, "%s/data/adult/adult_train.csv", shared);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cblas.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -321,8 +322,9 @@ static int secure_slow(double *z, noise_source *s, uint64_t b)
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
 #endif
-static void secure_fast(double *restrict z, const uint64_t *restrict w, size_t m,
-                        const double *restrict zx, const double *restrict zr)
+static void
+secure_fast(double *restrict z, const uint64_t *restrict w, size_t m, const double *restrict zx,
+            const double *restrict zr)
 {
     for (size_t k = 0; k < m; k++) {
         uint64_t b = w[k];
@@ -333,15 +335,30 @@ static void secure_fast(double *restrict z, const uint64_t *restrict w, size_t m
     }
 }
 
+/* sum[c] = (z[c] + z[cn + c]) + (z[2 cn + c] + z[3 cn + c]) for c < cn: the four planes summed. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
+#endif
+static void
+plane_sums(double *restrict sum, const double *restrict z, size_t cn)
+{
+    const double *z0 = z, *z1 = z + cn, *z2 = z + 2 * cn, *z3 = z + 3 * cn;
+    for (size_t c = 0; c < cn; c++)
+        sum[c] = (z0[c] + z1[c]) + (z2[c] + z3[c]);
+}
+
 /*
  * x[i] += std (z0 + z1 + z2 + z3) / 2 for n values: secure sources' noise.
- * Each chunk of the block goes through the fast path at once; the few
- * rejected words are redone one by one (from spare words) as their sums
- * come up.
+ * A chunk of cn values takes 4 cn words of the block, in four planes: value
+ * c sums the draws of words c, cn + c, 2 cn + c and 3 cn + c (the words are
+ * independent, so any fixed assignment gives the same distribution), which
+ * keeps the sums and the update contiguous, so they vectorise. The fast
+ * path runs over the whole chunk at once; the few rejected words (their
+ * sums are NaN) are then redone one by one from spare words.
  */
 static int secure_add(double *x, size_t n, double std, noise_source *s)
 {
-    double z[4 * CHUNK];
+    double z[4 * CHUNK], sum[CHUNK], half = 0.5 * std;
     int rc;
 
     for (size_t j = 0; j < n;) {
@@ -356,17 +373,20 @@ static int secure_add(double *x, size_t n, double std, noise_source *s)
         if (cn > n - j)
             cn = n - j;
         const uint64_t *w = s->block + s->pos;
+        const double *z0 = z, *z1 = z + cn, *z2 = z + 2 * cn, *z3 = z + 3 * cn;
         secure_fast(z, w, 4 * cn, s->zig_x, s->zig_r);
+        plane_sums(sum, z, cn);
         for (size_t c = 0; c < cn; c++) {
-            double *zc = z + 4 * c, sum = (zc[0] + zc[1]) + (zc[2] + zc[3]);
-            if (isnan(sum)) {
-                for (size_t k = 0; k < 4; k++)
-                    if (isnan(zc[k]) && (rc = secure_slow(&zc[k], s, w[4 * c + k])) < 0)
-                        return rc;
-                sum = (zc[0] + zc[1]) + (zc[2] + zc[3]);
+            if (!isnan(sum[c]))
+                continue;
+            for (size_t k = 0; k < 4; k++) {
+                double *zk = &z[k * cn + c];
+                if (isnan(*zk) && (rc = secure_slow(zk, s, w[k * cn + c])) < 0)
+                    return rc;
             }
-            x[j + c] += std * (0.5 * sum);
+            sum[c] = (z0[c] + z1[c]) + (z2[c] + z3[c]);
         }
+        cblas_daxpy((int)cn, half, sum, 1, x + j, 1);
         s->pos += 4 * cn;
         j += cn;
     }

@@ -83,8 +83,8 @@ int noise_gaussians(double *z, size_t n, noise_source *s);
  * them, so seeded runs repeat exactly. Short vectors (under 32768 draws)
  * are drawn in the caller's thread instead, where the hand-over would cost
  * more than the work, and so is all noise when no core is free at the start
- * (the load average leaves no idle CPU besides the caller's): then a worker
- * would only add CPU time.
+ * (the one-minute load average, the caller included, is not below the
+ * usable CPUs less one half): then a worker would only add CPU time.
  */
 typedef struct noise_stream noise_stream;
 

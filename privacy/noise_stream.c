@@ -1,8 +1,10 @@
 /* noise_stream.c - DP-SGD's noise drawn on a worker thread, one vector ahead of the step. */
+#define _GNU_SOURCE
 #include "noise.h"
 #include "mg_error.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +30,26 @@ struct noise_stream {
 };
 
 /*
- * Whether a core is free for the worker: the one-minute load average leaves
- * at least one of the online CPUs idle besides the caller's. On a busy
- * machine a worker only competes with the training thread (or its SMT
- * sibling) and adds hand-over costs to the CPU time without saving wall
- * time, so the caller draws the noise itself.
+ * Whether a core is free for the worker: of the CPUs this thread may run
+ * on, one stays idle besides the caller's. The one-minute load average
+ * counts the caller itself (about 1 once it has been computing for a
+ * while), so a core is free while the average stays below cpus - 1/2: on
+ * two CPUs, the caller alone (load about 1) leaves one; the caller plus
+ * any other busy thread does not. On a busy machine a worker would only
+ * compete with the training thread and add hand-over costs to the CPU time
+ * without saving wall time, so there the caller draws the noise itself.
  */
 static int core_free(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     double load;
+#ifdef CPU_COUNT
+    cpu_set_t set;
 
-    return cpus > 1 && getloadavg(&load, 1) == 1 && load + 1 <= (double)(cpus - 1);
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        cpus = CPU_COUNT(&set);
+#endif
+    return cpus > 1 && getloadavg(&load, 1) == 1 && load <= (double)cpus - 0.5;
 }
 
 static void *worker(void *arg)
