@@ -233,9 +233,9 @@ static int finish(void *ud, double *grad, size_t count, size_t P, size_t step)
             noise_stream_stop(d->noise);
             d->noise = NULL;
         }
-        if (!d->noise &&
-            (rc = noise_stream_start(&d->noise, !d->o.insecure, d->o.insecure_seed, 1, P,
-                                     d->o.noise_multiplier * d->o.max_grad_norm)) < 0)
+        if (!d->noise && (rc = noise_stream_start(&d->noise, !d->o.insecure, d->o.insecure_seed, 1,
+                                                  P, d->o.noise_multiplier * d->o.max_grad_norm,
+                                                  NOISE_THREAD_AUTO)) < 0)
             return rc;
         if ((rc = noise_stream_add(d->noise, grad)) < 0)
             return rc;

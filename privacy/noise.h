@@ -88,13 +88,24 @@ int noise_gaussians(double *z, size_t n, noise_source *s);
  */
 typedef struct noise_stream noise_stream;
 
+/* Whether a stream draws on a worker: as the rule above says, or always, or never (tests). */
+typedef enum noise_thread {
+    NOISE_THREAD_AUTO,
+    NOISE_THREAD_ALWAYS,
+    NOISE_THREAD_NEVER
+} noise_thread;
+
 /*
- * Start a worker making vectors of n values of N(0, std^2) noise (as
- * noise_add_gaussian) from a source set up as noise_source_init says.
- * Errors: MG_ENOMEM, MG_ERROR (the thread could not start).
+ * Start a stream of vectors of n values of N(0, std^2) noise (as
+ * noise_add_gaussian) from a source set up as noise_source_init says, on a
+ * worker thread as `thread` says. Errors: MG_ENOMEM, MG_ERROR (the thread
+ * could not start).
  */
 int noise_stream_start(noise_stream **out, int secure, uint64_t seed, uint64_t stream, size_t n,
-                       double std);
+                       double std, noise_thread thread);
+
+/* Whether the stream draws on a worker thread. */
+int noise_stream_threaded(const noise_stream *st);
 
 /* Add the next vector to x[0..n), waiting for it if needed. Errors: MG_ERROR (the CSPRNG failed).
  */

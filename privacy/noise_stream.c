@@ -78,7 +78,7 @@ static void *worker(void *arg)
 }
 
 int noise_stream_start(noise_stream **out, int secure, uint64_t seed, uint64_t stream, size_t n,
-                       double std)
+                       double std, noise_thread thread)
 {
     noise_stream *st = calloc(1, sizeof *st);
 
@@ -90,7 +90,9 @@ int noise_stream_start(noise_stream **out, int secure, uint64_t seed, uint64_t s
     noise_source_init(&st->src, secure, seed, stream);
     st->n = n;
     st->std = std;
-    if (n * (secure ? 4 : 1) < THREAD_MIN_DRAWS || !core_free()) {
+    if (thread == NOISE_THREAD_NEVER ||
+        (thread == NOISE_THREAD_AUTO &&
+         (n * (secure ? 4 : 1) < THREAD_MIN_DRAWS || !core_free()))) {
         *out = st;
         return MG_OK;
     }
@@ -127,6 +129,11 @@ int noise_stream_add(noise_stream *st, double *x)
     pthread_cond_broadcast(&st->changed);
     pthread_mutex_unlock(&st->lock);
     return MG_OK;
+}
+
+int noise_stream_threaded(const noise_stream *st)
+{
+    return st->threaded;
 }
 
 size_t noise_stream_length(const noise_stream *st)

@@ -192,14 +192,19 @@ START_TEST(test_noise_secure_not_reproducible)
 END_TEST
 
 /* The worker stream gives a seeded run the same vectors as a single source. */
-START_TEST(test_noise_stream_matches_source)
+/*
+ * A stream gives the vectors a single source gives, in order, whether it
+ * draws on a worker thread or in the caller's (seeded, so comparable).
+ */
+static void stream_matches_source(noise_thread thread)
 {
     const size_t n = 40000; /* over the threading threshold */
     double *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
     noise_source *s = malloc(sizeof *s);
     noise_stream *st;
 
-    ck_assert_int_eq(noise_stream_start(&st, 0, 9, 1, n, 2.0), MG_OK);
+    ck_assert_int_eq(noise_stream_start(&st, 0, 9, 1, n, 2.0, thread), MG_OK);
+    ck_assert_int_eq(noise_stream_threaded(st), thread == NOISE_THREAD_ALWAYS);
     noise_source_init(s, 0, 9, 1);
     for (int step = 0; step < 3; step++) {
         memset(a, 0, n * sizeof *a);
@@ -214,6 +219,44 @@ START_TEST(test_noise_stream_matches_source)
     free(a);
     free(b);
 }
+
+START_TEST(test_noise_stream_matches_source)
+{
+    stream_matches_source(NOISE_THREAD_ALWAYS);
+    stream_matches_source(NOISE_THREAD_NEVER);
+}
+END_TEST
+
+/*
+ * Secure noise from the worker thread has the stated scale: 4 vectors of
+ * 40000 values of N(0, 1.5^2). The sample variance of m = 160000 normals has
+ * a relative standard deviation of sqrt(2 / m) = 0.35%, the mean a standard
+ * deviation of 1.5 / sqrt(m) = 0.0038: bounds of 2% and 0.03 are over five
+ * of those, and a wrong factor (a missing halving of the four-sum, std
+ * instead of std^2) would be far outside them.
+ */
+START_TEST(test_noise_stream_secure_scale)
+{
+    const size_t n = 40000;
+    double *x = malloc(n * sizeof *x), sum = 0, sumsq = 0;
+    noise_stream *st;
+
+    ck_assert_int_eq(noise_stream_start(&st, 1, 0, 0, n, 1.5, NOISE_THREAD_ALWAYS), MG_OK);
+    ck_assert(noise_stream_threaded(st));
+    for (int step = 0; step < 4; step++) {
+        memset(x, 0, n * sizeof *x);
+        ck_assert_int_eq(noise_stream_add(st, x), MG_OK);
+        for (size_t i = 0; i < n; i++) {
+            sum += x[i];
+            sumsq += x[i] * x[i];
+        }
+    }
+    noise_stream_stop(st);
+    double m = 4.0 * (double)n, mean = sum / m, var = sumsq / m - mean * mean;
+    ck_assert_double_lt(fabs(mean), 0.03);
+    ck_assert_double_lt(fabs(var / 2.25 - 1), 0.02);
+    free(x);
+}
 END_TEST
 
 static Suite *noise_suite(void)
@@ -225,6 +268,7 @@ static Suite *noise_suite(void)
     tcase_add_test(tc, test_noise_sums_are_normal);
     tcase_add_test(tc, test_noise_secure_not_reproducible);
     tcase_add_test(tc, test_noise_stream_matches_source);
+    tcase_add_test(tc, test_noise_stream_secure_scale);
     suite_add_tcase(s, tc);
     return s;
 }
