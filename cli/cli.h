@@ -50,7 +50,8 @@ const char *cli_get(const cli_args *a, const char *name);
 /* 1 when --name was given. */
 int cli_has(const cli_args *a, const char *name);
 
-/* Typed getters: fill *out with the value or `def` when absent. Errors: MG_EINVAL naming the flag. */
+/* Typed getters: fill *out with the value or `def` when absent. Errors: MG_EINVAL naming the flag.
+ */
 int cli_get_double(const cli_args *a, const char *name, double def, double *out);
 int cli_get_size(const cli_args *a, const char *name, size_t def, size_t *out);
 int cli_get_u64(const cli_args *a, const char *name, unsigned long long def,
@@ -64,6 +65,15 @@ void cli_print_help(FILE *f, const cli_command *cmd);
 
 /* Print "modelgov: <last error>" to stderr and map the code to an exit code. */
 int cli_fail(int rc);
+
+struct json_t;
+
+/*
+ * Print `doc` on stdout, indented, with reals in their shortest round-trip
+ * form (mg_json_dumps), and a newline. A NULL `doc` (a failed json_pack) is
+ * MG_ENOMEM, as is running out of memory while printing.
+ */
+int cli_print_json(const struct json_t *doc);
 
 /* Every command, terminated by a zeroed entry. */
 extern const cli_command cli_commands[];

@@ -31,9 +31,7 @@ int cmd_audit(int argc, char **argv)
         (rc = mg_gov_audit_export(&sum, s, model, (int64_t)version, out)) < 0)
         goto done;
     if (a.json) {
-        char *text = json_dumps(sum, JSON_INDENT(2));
-        printf("%s\n", text ? text : "{}");
-        free(text);
+        rc = cli_print_json(sum);
     } else {
         const json_t *th = json_object_get(sum, "tree_head");
         printf("wrote %s (%lld bytes): %s version %llu\n", out,

@@ -68,8 +68,7 @@ static void print_list(const json_t *spec)
         return;
     }
     printf("in {");
-    json_array_foreach(values, i, v)
-        printf("%s%s", i ? ", " : "", json_string_value(v));
+    json_array_foreach(values, i, v) printf("%s%s", i ? ", " : "", json_string_value(v));
     printf("}");
 }
 
@@ -79,7 +78,8 @@ static void print_metrics(const json_t *metrics)
     const json_t *m;
 
     printf("  %-6s %-13s %-25s %s\n", "metric", "value", "95% interval", "description");
-    json_object_foreach((json_t *)metrics, name, m) {
+    json_object_foreach((json_t *)metrics, name, m)
+    {
         char value[48], lo[24], hi[24], interval[64] = "";
         const json_t *ci = json_object_get(m, "ci95"), *reason = json_object_get(m, "reason");
         format_value(value, sizeof value, json_object_get(m, "value"), 1);
@@ -110,7 +110,8 @@ static void print_facet(const json_t *facet, const json_t *metrics)
 static void print_table(const json_t *doc)
 {
     const json_t *label = json_object_get(doc, "label"), *group = json_object_get(doc, "group");
-    const json_t *pred = json_object_get(doc, "predictions"), *boot = json_object_get(doc, "bootstrap");
+    const json_t *pred = json_object_get(doc, "predictions"),
+                 *boot = json_object_get(doc, "bootstrap");
     const json_t *facets = json_object_get(doc, "facets"), *f;
     size_t i;
 
@@ -163,13 +164,11 @@ int cmd_bias(int argc, char **argv)
         mg_bias_report_free(r);
         return cli_fail(MG_ENOMEM);
     }
-    if (a.json) {
-        json_dumpf(doc, stdout, JSON_INDENT(2));
-        printf("\n");
-    } else {
+    if (a.json)
+        rc = cli_print_json(doc);
+    else
         print_table(doc);
-    }
     json_decref(doc);
     mg_bias_report_free(r);
-    return CLI_EXIT_OK;
+    return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }

@@ -222,10 +222,9 @@ static int print_json(const explain_cli *c)
     json_t *doc = mg_explain_result_to_json(c->res);
     if (!doc)
         return MG_ENOMEM;
-    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    int rc = cli_print_json(doc);
     json_decref(doc);
-    return MG_OK;
+    return rc;
 }
 
 /* A raw value as the data wrote it: the level name of a categorical column. */

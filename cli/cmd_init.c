@@ -22,9 +22,7 @@ int cmd_init(int argc, char **argv)
         goto done;
     if (a.json) {
         json_t *out = json_pack("{s:s,s:O,s:O}", "store", dir, "keys", keys, "tree_head", th);
-        char *text = json_dumps(out, JSON_INDENT(2));
-        printf("%s\n", text ? text : "{}");
-        free(text);
+        rc = cli_print_json(out);
         json_decref(out);
     } else {
         printf("initialised store %s\n", dir);

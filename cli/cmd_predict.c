@@ -96,7 +96,7 @@ static int write_out(const cli_args *a, const mg_model *m, const double *pred, s
                 json_array_append_new(rows, json_row(m, pred + r * K));
             json_object_set_new(doc, "predictions", rows);
         }
-        if (!(text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)))) {
+        if (!(text = mg_json_dumps(doc, JSON_COMPACT))) {
             rc = mg_error_set(MG_ENOMEM, "no memory for the JSON output");
             goto done;
         }

@@ -3,6 +3,7 @@
 #include "mg_error.h"
 #include "mg_privacy.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,48 +62,19 @@ static int reject_flag(const cli_args *a, const char *flag, const char *owner)
     return MG_OK;
 }
 
-/* JSON output, one flat object: numbers in their shortest round-trip form, non-finite as null. */
-typedef struct jout {
-    int n;
-} jout;
-
-static void jkey(jout *j, const char *key)
+/* A number for the JSON output: null when not finite (no best order from the PRV accountant). */
+static json_t *jnum(double x)
 {
-    printf("%s\"%s\":", j->n++ ? ", " : "{", key);
+    return isfinite(x) ? json_real(x) : json_null();
 }
 
-static void jnum(jout *j, const char *key, double x)
+/* Print and release `doc`. Exit code: OK, or INTERNAL when out of memory. */
+static int print_json(json_t *doc)
 {
-    char buf[32];
-    jkey(j, key);
-    if (!isfinite(x)) {
-        printf("null");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x)
-            break;
-    }
-    printf("%s", buf);
-}
+    int rc = cli_print_json(doc);
 
-static void jint(jout *j, const char *key, uint64_t x)
-{
-    jkey(j, key);
-    printf("%llu", (unsigned long long)x);
-}
-
-static void jstr(jout *j, const char *key, const char *v) /* v: plain ASCII, no escapes needed */
-{
-    jkey(j, key);
-    printf("\"%s\"", v);
-}
-
-static int jend(jout *j)
-{
-    printf("%s}\n", j->n ? "" : "{");
-    return CLI_EXIT_OK;
+    json_decref(doc);
+    return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
 }
 
 static void print_inputs(const privacy_args *p)
@@ -132,21 +104,17 @@ static int run_epsilon(const cli_args *a, const privacy_args *p)
         return cli_fail(rc);
 
     if (a->json) {
-        jout j = {0};
-        jnum(&j, "epsilon", eps);
-        jnum(&j, "best_alpha", order);
-        jstr(&j, "accountant", mg_privacy_accountant_name(p->acc));
-        jnum(&j, "sample_rate", p->q);
-        jnum(&j, "noise_multiplier", ev.noise_multiplier);
-        jint(&j, "steps", p->steps);
-        jnum(&j, "delta", p->delta);
-        if (p->acc == MG_PRIVACY_PRV) {
-            jnum(&j, "epsilon_estimate", estimate);
-            jnum(&j, "epsilon_lower", lower);
-            jnum(&j, "eps_error", o.eps_error);
-            jnum(&j, "delta_error", o.delta_error);
+        json_t *doc = json_pack("{s:o,s:o,s:s,s:f,s:f,s:I,s:f}", "epsilon", jnum(eps), "best_alpha",
+                                jnum(order), "accountant", mg_privacy_accountant_name(p->acc),
+                                "sample_rate", p->q, "noise_multiplier", ev.noise_multiplier,
+                                "steps", (json_int_t)p->steps, "delta", p->delta);
+        if (doc && p->acc == MG_PRIVACY_PRV) {
+            json_object_set_new(doc, "epsilon_estimate", jnum(estimate));
+            json_object_set_new(doc, "epsilon_lower", jnum(lower));
+            json_object_set_new(doc, "eps_error", json_real(o.eps_error));
+            json_object_set_new(doc, "delta_error", json_real(o.delta_error));
         }
-        return jend(&j);
+        return print_json(doc);
     }
     print_inputs(p);
     printf("%-18s %.10g\n", "noise multiplier", ev.noise_multiplier);
@@ -179,19 +147,12 @@ static int run_noise(const cli_args *a, const privacy_args *p)
             return cli_fail(rc);
     }
 
-    if (a->json) {
-        jout j = {0};
-        jnum(&j, "noise_multiplier", sigma);
-        jnum(&j, "epsilon", eps);
-        jstr(&j, "accountant", mg_privacy_accountant_name(p->acc));
-        jnum(&j, "best_alpha", order);
-        jnum(&j, "target_epsilon", target);
-        jnum(&j, "epsilon_tolerance", MG_PRIVACY_EPSILON_TOLERANCE);
-        jnum(&j, "sample_rate", p->q);
-        jint(&j, "steps", p->steps);
-        jnum(&j, "delta", p->delta);
-        return jend(&j);
-    }
+    if (a->json)
+        return print_json(json_pack(
+            "{s:f,s:o,s:s,s:o,s:f,s:f,s:f,s:I,s:f}", "noise_multiplier", sigma, "epsilon",
+            jnum(eps), "accountant", mg_privacy_accountant_name(p->acc), "best_alpha", jnum(order),
+            "target_epsilon", target, "epsilon_tolerance", MG_PRIVACY_EPSILON_TOLERANCE,
+            "sample_rate", p->q, "steps", (json_int_t)p->steps, "delta", p->delta));
     print_inputs(p);
     printf("%-18s %.10g\n", "target epsilon", target);
     printf("%-18s %.10g\n", "noise multiplier", sigma);

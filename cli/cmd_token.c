@@ -37,9 +37,7 @@ int cmd_token(int argc, char **argv)
         json_t *out = json_pack("{s:I,s:s,s:s,s:s,s:I}", "id", (json_int_t)res.id, "name", name,
                                 "role", mg_role_name(role), "secret", secret, "log_index",
                                 (json_int_t)res.log_index);
-        char *text = json_dumps(out, JSON_INDENT(2));
-        printf("%s\n", text ? text : "{}");
-        free(text);
+        rc = cli_print_json(out);
         json_decref(out);
     } else {
         printf("token '%s' (%s) created, log entry %lld\n", name, mg_role_name(role),

@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void print_json(json_t *out)
+/* Print and release `out` (NULL: out of memory). Errors: MG_ENOMEM. */
+static int print_json(json_t *out)
 {
-    char *text = json_dumps(out, JSON_INDENT(2));
-    printf("%s\n", text ? text : "{}");
-    free(text);
+    int rc = cli_print_json(out);
+
     json_decref(out);
+    return rc;
 }
 
 static int verify_store(const cli_args *a, const char *dir, unsigned threads)
@@ -24,13 +25,13 @@ static int verify_store(const cli_args *a, const char *dir, unsigned threads)
         return cli_fail(mg_error_set(rc, "%s: verification failed: %s", dir, why));
     }
     if (a->json) {
-        print_json(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:i,s:f}", "store", dir, "ok", 1,
-                             "entries", (json_int_t)sum.entries, "tree_heads",
-                             (json_int_t)sum.tree_heads, "records", (json_int_t)sum.records,
-                             "key_files", (json_int_t)sum.keys, "artifacts",
-                             (json_int_t)sum.artifacts, "root", sum.root, "threads",
-                             (int)sum.threads, "seconds", sum.seconds));
-        return CLI_EXIT_OK;
+        rc = print_json(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:i,s:f}", "store", dir, "ok",
+                                  1, "entries", (json_int_t)sum.entries, "tree_heads",
+                                  (json_int_t)sum.tree_heads, "records", (json_int_t)sum.records,
+                                  "key_files", (json_int_t)sum.keys, "artifacts",
+                                  (json_int_t)sum.artifacts, "root", sum.root, "threads",
+                                  (int)sum.threads, "seconds", sum.seconds));
+        return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
     }
     printf("store %s verifies\n", dir);
     printf("  log entries  %llu: positions, canonical JSON, prev chain, leaf hashes, Ed25519 "
@@ -61,8 +62,8 @@ static int verify_bundle(const cli_args *a, const char *path)
     }
     if (a->json) {
         json_object_set_new(sum, "ok", json_true());
-        print_json(sum);
-        return CLI_EXIT_OK;
+        rc = print_json(sum);
+        return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
     }
     th = json_object_get(sum, "tree_head");
     printf("bundle %s verifies\n", path);

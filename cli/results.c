@@ -1,5 +1,6 @@
 /* results.c - printing what train and evaluate found: a table, or DESIGN §3's JSON. */
 #include "results.h"
+#include "cli.h"
 #include "mg_error.h"
 #include "train_dp.h"
 
@@ -8,16 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Print and release `doc` (NULL: out of memory). Errors: MG_ENOMEM. */
 static int print_json(json_t *doc)
 {
-    char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+    int rc = cli_print_json(doc);
 
     json_decref(doc);
-    if (!s)
-        return mg_error_set(MG_ENOMEM, "no memory for the JSON output");
-    puts(s);
-    free(s);
-    return MG_OK;
+    return rc;
 }
 
 static void metrics_table(const mg_metrics *m, const mg_model *model)

@@ -14,6 +14,7 @@
 #include "mg_model.h"
 #include "mg_metrics.h"
 #include "mg_optim.h"
+#include "mg_json.h"
 #include "mg_estimator.h"
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "mg_buf.h"
 #include "mg_error.h"
+#include "mg_json.h"
 #include "mg_log.h"
 
 #include <errno.h>
@@ -80,7 +81,7 @@ void web_events_publish(web_events *ev, const char *type, const json_t *data)
     pthread_mutex_lock(&ev->lock);
     e = json_pack("{s:I, s:s, s:s, s:O}", "id", (json_int_t)ev->next_id, "type", type, "time",
                   when, "data", (json_t *)data);
-    text = e ? json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    text = e ? mg_json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(e);
     if (!text) {
         pthread_mutex_unlock(&ev->lock);

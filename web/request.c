@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "request.h"
 #include "app.h"
+#include "mg_json.h"
 #include "auth.h"
 #include "reply_cache.h"
 #include "route.h"
@@ -141,7 +142,7 @@ static enum MHD_Result reply_ok(conn_state *cs, struct MHD_Connection *conn)
         return queue(cs, conn, status, r, ctype);
     }
     if (rep->json) {
-        char *text = json_dumps(rep->json, JSON_COMPACT | JSON_ENSURE_ASCII);
+        char *text = mg_json_dumps(rep->json, JSON_COMPACT | JSON_ENSURE_ASCII);
         if (!text)
             return reply_error(cs, conn, 500, "out of memory serialising the reply");
         r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
@@ -357,7 +358,7 @@ static void remember(conn_state *cs, mg_server *s, const char *url)
 
     if (!rep->json || (rep->status && rep->status != 200) || rep->stream.read)
         return;
-    if (!(text = json_dumps(rep->json, JSON_COMPACT | JSON_ENSURE_ASCII)))
+    if (!(text = mg_json_dumps(rep->json, JSON_COMPACT | JSON_ENSURE_ASCII)))
         return;
     rep->text_len = strlen(text);
     web_reply_cache_put(s->app->replies, url, cs->stamp, text, rep->text_len);
