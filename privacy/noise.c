@@ -4,6 +4,7 @@
 #include "mg_error.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,11 +38,32 @@ static void zig_init(noise_source *s)
         s->zig_f[i] = exp(-0.5 * s->zig_x[i] * s->zig_x[i]);
 }
 
+/*
+ * Forks of this process, counted in the child (pthread_atfork): a source
+ * keyed in another generation holds its parent's keystream and unused
+ * words. Process-wide by nature, like OpenSSL's own fork detection, and
+ * cheaper to compare on every draw than getpid(), a system call. Only a
+ * child writes it, while it has one thread.
+ */
+static unsigned long fork_generation;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+
+static void count_fork(void)
+{
+    fork_generation++;
+}
+
+static void install_fork_hook(void)
+{
+    pthread_atfork(NULL, NULL, count_fork);
+}
+
 void noise_source_init(noise_source *s, int secure, uint64_t seed, uint64_t stream)
 {
     s->secure = secure;
     s->ctx = NULL;
-    s->pid = 0;
+    s->forks = 0;
+    pthread_once(&fork_hook_once, install_fork_hook);
     s->keyed = 0;
     memset(s->block, 0, sizeof s->block);
     memset(s->spare, 0, sizeof s->spare);
@@ -76,7 +98,7 @@ static int rekey(noise_source *s)
     OPENSSL_cleanse(key, sizeof key);
     if (!ok)
         return mg_error_set(MG_ERROR, "DP-SGD: OpenSSL RAND_bytes or AES-256-CTR failed");
-    s->pid = (long)getpid();
+    s->forks = fork_generation;
     s->keyed = 0;
     return MG_OK;
 }
@@ -91,7 +113,7 @@ static int keystream(uint64_t *words, size_t n, noise_source *s)
 {
     int len = 0, rc;
 
-    if ((!s->ctx || s->keyed >= NOISE_REKEY_BYTES || s->pid != (long)getpid()) &&
+    if ((!s->ctx || s->keyed >= NOISE_REKEY_BYTES || s->forks != fork_generation) &&
         (rc = rekey(s)) < 0)
         return rc;
     if (EVP_EncryptUpdate(s->ctx, (unsigned char *)words, &len, (unsigned char *)words,
@@ -100,6 +122,20 @@ static int keystream(uint64_t *words, size_t n, noise_source *s)
         return mg_error_set(MG_ERROR, "DP-SGD: OpenSSL AES-256-CTR failed");
     s->keyed += n * sizeof *words;
     return MG_OK;
+}
+
+/*
+ * In a forked child, drop the words the parent made and has not used (the
+ * parent draws them too): the next draw makes a block under a fresh key.
+ */
+static void forget_if_forked(noise_source *s)
+{
+    if (s->secure && s->ctx && s->forks != fork_generation) {
+        OPENSSL_cleanse(s->block, sizeof s->block);
+        OPENSSL_cleanse(s->spare, sizeof s->spare);
+        s->pos = NOISE_BLOCK_WORDS;
+        s->spare_pos = NOISE_SPARE_WORDS;
+    }
 }
 
 /* The next block of keystream into s->block. */
@@ -118,6 +154,7 @@ int noise_bits(uint64_t *out, noise_source *s)
         *out = mg_rng_next(&s->rng);
         return MG_OK;
     }
+    forget_if_forked(s);
     if (s->pos == NOISE_BLOCK_WORDS && (rc = refill(s)) < 0)
         return rc;
     *out = s->block[s->pos++];
@@ -144,6 +181,7 @@ static int spare_bits(uint64_t *out, noise_source *s)
 {
     int rc;
 
+    forget_if_forked(s);
     if (s->spare_pos == NOISE_SPARE_WORDS) {
         if ((rc = keystream(s->spare, NOISE_SPARE_WORDS, s)) < 0)
             return rc;
@@ -359,13 +397,14 @@ plane_sums(double *restrict sum, const double *restrict z, size_t cn)
 static int secure_add(double *x, size_t n, double std, noise_source *s)
 {
     double z[4 * CHUNK], sum[CHUNK], half = 0.5 * std;
-    int rc;
+    int rc = MG_OK;
 
+    forget_if_forked(s);
     for (size_t j = 0; j < n;) {
         size_t cn = (NOISE_BLOCK_WORDS - s->pos) / 4;
         if (cn == 0) {
             if ((rc = refill(s)) < 0)
-                return rc;
+                goto done;
             continue;
         }
         if (cn > CHUNK)
@@ -382,7 +421,7 @@ static int secure_add(double *x, size_t n, double std, noise_source *s)
             for (size_t k = 0; k < 4; k++) {
                 double *zk = &z[k * cn + c];
                 if (isnan(*zk) && (rc = secure_slow(zk, s, w[k * cn + c])) < 0)
-                    return rc;
+                    goto done;
             }
             sum[c] = (z0[c] + z1[c]) + (z2[c] + z3[c]);
         }
@@ -390,7 +429,11 @@ static int secure_add(double *x, size_t n, double std, noise_source *s)
         s->pos += 4 * cn;
         j += cn;
     }
-    return MG_OK;
+done:
+    /* the last chunk's noise and its parts stay secret: nothing of them is left on the stack */
+    OPENSSL_cleanse(z, sizeof z);
+    OPENSSL_cleanse(sum, sizeof sum);
+    return rc;
 }
 
 int noise_gaussians(double *z, size_t n, noise_source *s)
@@ -403,6 +446,7 @@ int noise_gaussians(double *z, size_t n, noise_source *s)
                 return rc;
         return MG_OK;
     }
+    forget_if_forked(s);
     for (size_t j = 0; j < n;) {
         size_t m = NOISE_BLOCK_WORDS - s->pos;
         if (m == 0) {

@@ -24,15 +24,17 @@ struct evp_cipher_ctx_st;
  * `seed` (insecure, reproducible). Secure bits are the AES-256-CTR keystream
  * (OpenSSL EVP, AES-NI) under a 256-bit key and a 128-bit IV from RAND_bytes,
  * made in blocks; a fresh key and IV from RAND_bytes replace them every
- * NOISE_REKEY_BYTES and in a forked child, and the old schedule is wiped
- * (OpenSSL's own DRBG is CTR-DRBG on the same cipher).
+ * NOISE_REKEY_BYTES, and the old schedule is wiped (OpenSSL's own DRBG is
+ * CTR-DRBG on the same cipher). A forked child discards every unused word
+ * the parent made and rekeys before its first draw, so the two never share
+ * noise or sampling bits.
  */
 typedef struct noise_source {
     int secure;
     mg_rng rng;
     double zig_x[NOISE_ZIG_LAYERS + 1], zig_r[NOISE_ZIG_LAYERS], zig_f[NOISE_ZIG_LAYERS + 1];
     struct evp_cipher_ctx_st *ctx; /* the keystream, NULL until the first block */
-    long pid;                      /* the process that keyed ctx */
+    unsigned long forks;           /* the fork generation that keyed ctx */
     size_t keyed;                  /* bytes made under the current key */
     size_t pos, spare_pos;
     uint64_t block[NOISE_BLOCK_WORDS];

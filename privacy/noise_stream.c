@@ -3,6 +3,7 @@
 #include "noise.h"
 #include "mg_error.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -159,6 +160,7 @@ void noise_stream_stop(noise_stream *st)
     pthread_cond_destroy(&st->changed);
     pthread_mutex_destroy(&st->lock);
     noise_source_free(&st->src);
+    OPENSSL_cleanse(st->next, st->n * sizeof *st->next); /* a drawn, unused vector */
     free(st->next);
     free(st);
 }
