@@ -326,6 +326,32 @@ static int doubles_from(double *dst, size_t n, const json_t *v, const char *fiel
     return MG_OK;
 }
 
+/*
+ * A run's stored curve is its event's (mg_privacy_ledger_add_dp makes it so):
+ * recomputed and compared, so that an edited, stale or corrupt file cannot
+ * understate a data set's spend. 1e-9 relative leaves room for another
+ * libm's last bits; an infinite order must be infinite in both.
+ */
+static int check_curve(const run *r, const char *field)
+{
+    double want[MG_PRIVACY_ORDERS] = {0};
+    int rc;
+
+    if ((rc = mg_privacy_rdp_add(want, &r->ev, mg_privacy_orders(), MG_PRIVACY_ORDERS)) < 0)
+        return mg_error_set(MG_EPARSE, "privacy ledger: %s: %s", field, mg_error_last());
+    for (size_t k = 0; k < MG_PRIVACY_ORDERS; k++) {
+        double got = r->rdp[k];
+        int same = isinf(want[k]) ? got == want[k]
+                                  : fabs(got - want[k]) <= 1e-9 * fmax(fabs(want[k]), 1e-300);
+        if (!(got >= 0) || !same)
+            return mg_error_set(MG_EPARSE,
+                                "privacy ledger: %s[%zu]: %.17g is not the RDP of the run's "
+                                "sample_rate, noise_multiplier and steps (%.17g at order %g)",
+                                field, k, got, want[k], mg_privacy_orders()[k]);
+    }
+    return MG_OK;
+}
+
 static int run_from(run *r, const json_t *v, const char *where)
 {
     const char *id = NULL;
@@ -356,10 +382,7 @@ static int run_from(run *r, const json_t *v, const char *where)
     snprintf(field, sizeof field, "%s.rdp", where);
     if ((rc = doubles_from(r->rdp, MG_PRIVACY_ORDERS, rdp, field)) < 0)
         return rc;
-    for (size_t k = 0; k < MG_PRIVACY_ORDERS; k++)
-        if (!(r->rdp[k] >= 0))
-            return mg_error_set(MG_EPARSE, "privacy ledger: %s[%zu]: expected RDP >= 0", field, k);
-    return MG_OK;
+    return check_curve(r, field);
 }
 
 static int account_from(mg_privacy_ledger *l, const json_t *v, size_t i)

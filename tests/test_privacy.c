@@ -677,6 +677,22 @@ START_TEST(test_privacy_ledger_json_bad)
     p[8] = 'r';
     ck_assert_int_eq(mg_privacy_ledger_from_json(&l, text, strlen(text)), MG_EPARSE);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "datasets[0].runs[1]"));
+    p[8] = 's';
+    /*
+     * The first run's curve with its first order (1.25) zeroed, as an edited
+     * file would understate the spend: the curve is the event's, recomputed.
+     */
+    ck_assert_ptr_nonnull(p = strstr(text, "\"rdp\": ["));
+    p += strlen("\"rdp\": [");
+    p += strspn(p, " \n");
+    size_t len = strspn(p, "0123456789.eE+-");
+    ck_assert_uint_gt(len, 1);
+    p[0] = '0';
+    memset(p + 1, ' ', len - 1);
+    ck_assert_int_eq(mg_privacy_ledger_from_json(&l, text, strlen(text)), MG_EPARSE);
+    ck_assert_ptr_null(l);
+    ck_assert_msg(strstr(mg_error_last(), "datasets[0].runs[0].rdp[0]: 0 is not the RDP"), "%s",
+                  mg_error_last());
     free(text);
     mg_privacy_ledger_free(good);
 }
