@@ -115,7 +115,7 @@ static double log_a_int(double q, double sigma, int alpha)
         if (i > 0) /* log C(alpha, i) from log C(alpha, i - 1) */
             log_binom += log((double)(alpha - i + 1)) - log((double)i);
         double log_coef = log_binom + i * log(q) + (alpha - i) * log(1 - q);
-        double s = log_coef + (double)(i * i - i) / (2 * (sigma * sigma));
+        double s = log_coef + ((double)i * i - i) / (2 * (sigma * sigma)); /* i^2 overflows int */
         log_a = log_add(log_a, s);
     }
     return log_a;
