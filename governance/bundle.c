@@ -10,6 +10,7 @@
 
 #define FORMAT "modelgov-audit-bundle/1"
 #define MAX_BUNDLE ((size_t)1 << 31)
+#define MAX_WHOLE 9007199254740992.0 /* 2^53: above it a double skips integers (I-JSON) */
 
 /* ---- export ---- */
 
@@ -308,6 +309,27 @@ static int canonical_member(json_t **out, bundle *b, const char *name)
     return mg_error_set(MG_EVERIFY, "%s: %s is not canonical JSON (RFC 8785)", b->path, name);
 }
 
+/*
+ * A number the bundle uses as a count or index: a whole number in [min, 2^53]. Every number of
+ * a bundle is read as a double, so 1e300, 3.5 or -1 must be refused before any cast.
+ */
+static int whole(uint64_t *out, bundle *b, const char *where, const json_t *v, uint64_t min)
+{
+    char text[MG_JCS_NUMBER_MAX];
+    double x = json_number_value(v);
+
+    if (json_is_number(v) && x >= (double)min && x <= MAX_WHOLE && x == (double)(uint64_t)x) {
+        *out = (uint64_t)x;
+        return MG_OK;
+    }
+    if (!json_is_number(v) || mg_jcs_number(text, x) < 0) {
+        mg_error_clear();
+        snprintf(text, sizeof text, "%s", v ? "not a number" : "missing");
+    }
+    return mg_error_set(MG_EVERIFY, "%s: %s is %s, not a whole number in [%llu, 2^53]", b->path,
+                        where, text, (unsigned long long)min);
+}
+
 static int sig_decode(unsigned char sig[MG_ED25519_SIG_LEN], const json_t *v)
 {
     const char *t = json_string_value(v);
@@ -473,7 +495,7 @@ static int hashed_member(const gov_tar_file **out, bundle *b, const char *dir, c
 }
 
 /* The tree head: present, signed by the last key of the chain. Inclusion proofs mean nothing without it. */
-static int check_tree_head(bundle *b, const json_t *th, uint64_t *size, unsigned char root[MG_SHA256_LEN])
+static int check_tree_head(bundle *b, const json_t *th, uint64_t size, unsigned char root[MG_SHA256_LEN])
 {
     unsigned char sig[MG_ED25519_SIG_LEN];
     const char *root_hex = json_string_value(json_object_get(th, "root"));
@@ -482,12 +504,11 @@ static int check_tree_head(bundle *b, const json_t *th, uint64_t *size, unsigned
     mg_buf bytes = MG_BUF_INIT;
     int rc = MG_EVERIFY;
 
-    if (!json_is_object(th) || !json_is_number(json_object_get(th, "size")) || !root_hex ||
-        !time || !key_id || !json_object_get(th, "signature"))
+    if (!json_is_object(th) || !json_object_get(th, "size") || !root_hex || !time || !key_id ||
+        !json_object_get(th, "signature"))
         return mg_error_set(MG_EVERIFY, "%s: the bundle carries no signed tree head, so its "
                                         "inclusion proofs prove nothing: refused",
                             b->path);
-    *size = (uint64_t)json_number_value(json_object_get(th, "size"));
     if (mg_hash_from_hex(root, root_hex) < 0 || !sig_decode(sig, json_object_get(th, "signature"))) {
         mg_error_clear();
         return mg_error_set(rc, "%s: tree head: malformed root or signature", b->path);
@@ -495,13 +516,13 @@ static int check_tree_head(bundle *b, const json_t *th, uint64_t *size, unsigned
     if (!b->nkeys || strcmp(key_id, mg_key_id(b->keys[b->nkeys - 1])) != 0)
         return mg_error_set(rc, "%s: tree head of size %llu: signed by key %.16s..., not the key in "
                                 "force %.16s...",
-                            b->path, (unsigned long long)*size, key_id,
+                            b->path, (unsigned long long)size, key_id,
                             b->nkeys ? mg_key_id(b->keys[b->nkeys - 1]) : "(none)");
-    if ((rc = mg_gov_tree_head_bytes(&bytes, *size, root_hex, time)) == MG_OK &&
+    if ((rc = mg_gov_tree_head_bytes(&bytes, size, root_hex, time)) == MG_OK &&
         mg_key_verify(b->keys[b->nkeys - 1], bytes.ptr, bytes.len, sig) < 0)
         rc = mg_error_set(MG_EVERIFY, "%s: tree head of size %llu: Ed25519 signature does not "
                                       "verify",
-                          b->path, (unsigned long long)*size);
+                          b->path, (unsigned long long)size);
     mg_buf_free(&bytes);
     return rc;
 }
@@ -537,7 +558,7 @@ static int number_eq(const json_t *v, double x)
 static int check_story(bundle *b, const json_t *manifest, json_t *summary)
 {
     const json_t *list = json_object_get(manifest, "entries"), *model = json_object_get(manifest, "model");
-    double number = json_number_value(json_object_get(manifest, "version"));
+    uint64_t number = 0;
     unsigned char root[MG_SHA256_LEN];
     char prev[MG_SHA256_HEX] = "";
     json_t *reports = json_array();
@@ -548,33 +569,44 @@ static int check_story(bundle *b, const json_t *manifest, json_t *summary)
     json_t *idxv, *head = json_object_get(manifest, "tree_head");
     int rc = MG_OK, registered = 0;
 
+    if ((rc = whole(&number, b, "bundle.json: version", json_object_get(manifest, "version"),
+                    1)) < 0) {
+        json_decref(reports);
+        return rc;
+    }
     if (!json_is_array(list) || json_array_size(list) == 0 ||
         !number_eq(json_array_get(list, 0), 0)) {
         json_decref(reports);
         return mg_error_set(MG_EVERIFY, "%s: bundle.json lists no entries starting at 0", b->path);
     }
     /* the head's size first, for the proofs; its signature once the key chain is known */
-    if (!json_is_object(head) || !json_is_number(json_object_get(head, "size")) ||
+    if (!json_is_object(head) || !json_object_get(head, "size") ||
         mg_hash_from_hex(root, json_string_value(json_object_get(head, "root"))
                                    ? json_string_value(json_object_get(head, "root"))
                                    : "") < 0) {
         mg_error_clear();
         json_decref(reports);
-        return check_tree_head(b, head, &size, root);
+        return check_tree_head(b, head, size, root);
     }
-    size = (uint64_t)json_number_value(json_object_get(head, "size"));
+    if ((rc = whole(&size, b, "bundle.json: tree_head.size", json_object_get(head, "size"), 0)) <
+        0) {
+        json_decref(reports);
+        return rc;
+    }
     json_array_foreach(list, i, idxv)
     {
-        int64_t idx = (int64_t)json_number_value(idxv);
+        uint64_t idx;
         json_t *e = NULL;
         const json_t *s;
         const char *action;
-        if (!json_is_number(idxv) || idx <= last) {
+        if ((rc = whole(&idx, b, "bundle.json: an entry index", idxv, 0)) < 0)
+            break;
+        if ((int64_t)idx <= last) {
             rc = mg_error_set(MG_EVERIFY, "%s: bundle.json: entries must be increasing indices",
                               b->path);
             break;
         }
-        if ((rc = check_entry(b, (uint64_t)idx, size, root, idx == last + 1 && prev[0] ? prev : NULL,
+        if ((rc = check_entry(b, idx, size, root, (int64_t)idx == last + 1 && prev[0] ? prev : NULL,
                               &e)) < 0)
             break;
         {
@@ -585,11 +617,11 @@ static int check_story(bundle *b, const json_t *manifest, json_t *summary)
             mg_sha256_hex(prev, d);
             mg_buf_free(&bytes);
         }
-        last = idx;
+        last = (int64_t)idx;
         action = json_string_value(json_object_get(e, "action"));
         s = json_object_get(e, "subject");
         if (json_equal(json_object_get(s, "model"), (json_t *)model) &&
-            number_eq(json_object_get(s, "version"), number)) {
+            number_eq(json_object_get(s, "version"), (double)number)) {
             if (strcmp(action, "version.register") == 0) {
                 registered = 1;
                 artifact = json_string_value(json_object_get(s, "artifact_sha256"));
@@ -617,10 +649,11 @@ static int check_story(bundle *b, const json_t *manifest, json_t *summary)
             break;
     }
     if (rc == MG_OK)
-        rc = check_tree_head(b, head, &size, root);
+        rc = check_tree_head(b, head, size, root);
     if (rc == MG_OK && !registered)
-        rc = mg_error_set(MG_EVERIFY, "%s: no version.register entry for %s version %.0f", b->path,
-                          json_string_value(model) ? json_string_value(model) : "?", number);
+        rc = mg_error_set(MG_EVERIFY, "%s: no version.register entry for %s version %llu", b->path,
+                          json_string_value(model) ? json_string_value(model) : "?",
+                          (unsigned long long)number);
     if (rc == MG_OK)
         rc = hashed_member(NULL, b, "artifacts", artifact);
     if (rc == MG_OK) {

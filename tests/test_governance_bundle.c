@@ -265,6 +265,97 @@ START_TEST(test_governance_bundle_content_checks)
 }
 END_TEST
 
+/* Unpack the bundle into a fresh folder `name`; returns the folder (malloc'd). */
+static char *unpack(const char *name)
+{
+    char *dir = tu_path(name);
+    ck_assert_int_eq(fx_sh("rm -rf '%s' && mkdir -p '%s' && tar xf '%s' -C '%s'", dir, dir,
+                        bundle_path, dir),
+                     0);
+    return dir;
+}
+
+/* Write `v` as canonical JSON to `dir`/`name`, so only the value, never the form, is at fault. */
+static void put_canonical(const char *dir, const char *name, const json_t *v)
+{
+    char path[2048];
+    mg_buf b = MG_BUF_INIT;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_int_eq(fx_sh("chmod u+w '%s'", path), 0);
+    ck_assert_msg(mg_jcs_append(&b, v) == MG_OK, "%s", mg_error_last());
+    spit(path, b.ptr, b.len);
+    mg_buf_free(&b);
+}
+
+static json_t *load_member(const char *dir, const char *name)
+{
+    char path[2048];
+    json_t *v;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    v = json_load_file(path, JSON_DECODE_INT_AS_REAL, NULL); /* as the verifier reads it */
+    ck_assert_ptr_nonnull(v);
+    return v;
+}
+
+/* bundle.json with tree_head.size, version or an entry index set to `v`: refused by name. */
+static void expect_number_refused(const char *dir, const char *re, const char *field, json_t *v,
+                                  const char *want)
+{
+    json_t *m, *sum = NULL;
+
+    ck_assert_int_eq(fx_sh("cp '%s/bundle.json.orig' '%s/bundle.json'", dir, dir), 0);
+    m = load_member(dir, "bundle.json");
+    if (strcmp(field, "size") == 0)
+        json_object_set_new(json_object_get(m, "tree_head"), "size", v);
+    else if (strcmp(field, "version") == 0)
+        json_object_set_new(m, "version", v);
+    else
+        json_array_set_new(json_object_get(m, "entries"), 1, v);
+    put_canonical(dir, "bundle.json", m);
+    repack(dir, re);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
+    ck_assert_msg(strstr(mg_error_last(), want), "%s", mg_error_last());
+    ck_assert_ptr_null(sum);
+    json_decref(m);
+}
+
+/*
+ * Counts and indices are whole numbers within 2^53 (every bundle number is read as a double):
+ * 1e300, 3.5 and -1 as the tree head's size, 1.5 as the version and 1e300 as an entry index are
+ * refused with the field and value named, before any of them is used.
+ */
+START_TEST(test_governance_bundle_rejects_bad_numbers)
+{
+    char *dir = unpack("numbers"), *re = tu_path("numbers.tar");
+    json_t *sum = NULL;
+
+    /* kept outside the folders repack() takes */
+    ck_assert_int_eq(fx_sh("cp '%s/bundle.json' '%s/bundle.json.orig'", dir, dir), 0);
+    expect_number_refused(dir, re, "size", json_real(1e300),
+                          "bundle.json: tree_head.size is 1e+300, not a whole number in [0, 2^53]");
+    expect_number_refused(dir, re, "size", json_real(3.5),
+                          "bundle.json: tree_head.size is 3.5, not a whole number in [0, 2^53]");
+    expect_number_refused(dir, re, "size", json_integer(-1),
+                          "bundle.json: tree_head.size is -1, not a whole number in [0, 2^53]");
+    /* 2^53 + 2 is a double jansson keeps exactly, one past the limit */
+    expect_number_refused(dir, re, "size", json_real(9007199254740994.0),
+                          "tree_head.size is 9007199254740994, not a whole number in [0, 2^53]");
+    expect_number_refused(dir, re, "version", json_real(1.5),
+                          "bundle.json: version is 1.5, not a whole number in [1, 2^53]");
+    expect_number_refused(dir, re, "entry", json_real(1e300),
+                          "bundle.json: an entry index is 1e+300, not a whole number in [0, 2^53]");
+    /* and the untouched manifest, repacked, still verifies */
+    ck_assert_int_eq(fx_sh("cp '%s/bundle.json.orig' '%s/bundle.json'", dir, dir), 0);
+    repack(dir, re);
+    ck_assert_msg(mg_gov_verify_bundle(&sum, re) == MG_OK, "%s", mg_error_last());
+    json_decref(sum);
+    free(dir);
+    free(re);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("governance_bundle");
@@ -279,6 +370,7 @@ int main(void)
     tcase_add_test(tc, test_governance_bundle_any_altered_byte_fails);
     tcase_add_test(tc, test_governance_bundle_named_failures);
     tcase_add_test(tc, test_governance_bundle_content_checks);
+    tcase_add_test(tc, test_governance_bundle_rejects_bad_numbers);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
