@@ -132,7 +132,8 @@ static const cli_flag token_flags[] = {
 static const cli_flag verify_flags[] = {
     {"store", "DIR", "verify a whole store"},
     {"bundle", "FILE", "verify an audit bundle, no store needed"},
-    {"trusted-key", "KEYID", "the key id the log must have been founded with"},
+    {"trusted-key", "FILE|KEYID",
+     "pin the log's founding key (entry 0 must announce it): its id or its public key PEM"},
     {"threads", "N", "signature-checking threads (default: one per CPU)"},
     {NULL, NULL, NULL}};
 

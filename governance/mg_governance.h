@@ -653,14 +653,15 @@ typedef struct mg_gov_verify_summary {
  * signature, the latest covering the whole log; the inventory rows against
  * the entries that made them (hashes, stages, policies); the key files; and
  * every artifact's bytes against its sha256 name. Signatures are checked on
- * `threads` threads (0: one per CPU). `trusted_key_id` (may be NULL) pins
- * the key entry 0 must found the log with.
+ * `threads` threads (0: one per CPU). `trusted_key` (NULL or "": none) pins
+ * the key entry 0 must found the log with: a key id (64 hex digits) or the
+ * path of that key's public PEM.
  * Returns MG_OK, or MG_EVERIFY whose message names the first failure: the
  * lowest log entry or tree head at fault, else the row, key file or artifact.
- * Errors also: MG_ENOTFOUND (no store), MG_EINVAL (trusted key id), MG_EIO.
+ * Errors also: MG_ENOTFOUND (no store), MG_EINVAL (trusted key), MG_EIO.
  */
 int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned threads,
-                        const char *trusted_key_id);
+                        const char *trusted_key);
 
 /*
  * Write the audit bundle of version `number` of `model` to `path` (a ustar

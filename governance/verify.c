@@ -23,7 +23,8 @@ typedef struct vstate {
     mg_key **keys; /* every key the log announced, in order; the last is in force */
     size_t nkeys;
     mg_key *pending; /* announced by the entry just read; in force after it */
-    const char *trusted;
+    const char *trusted; /* a key id, or NULL */
+    char trusted_id[MG_SHA256_HEX];
     mg_gov_verify_summary *sum;
 } vstate;
 
@@ -63,6 +64,36 @@ int gov_announced_key(mg_key **out, const json_t *subject, char *why, size_t n)
         return MG_EVERIFY;
     }
     return MG_OK;
+}
+
+int gov_trusted_key_id(char out[MG_SHA256_HEX], const char *arg)
+{
+    mg_buf pem = MG_BUF_INIT;
+    mg_key *k = NULL;
+    char why[300];
+    int rc;
+
+    out[0] = '\0';
+    if (!arg || !*arg)
+        return MG_OK;
+    if (mg_hex_is_sha256(arg)) {
+        snprintf(out, MG_SHA256_HEX, "%s", arg);
+        return MG_OK;
+    }
+    pem.max = 1 << 16; /* a public key PEM is a few hundred bytes */
+    if ((rc = mg_buf_read_file(&pem, arg)) == MG_OK)
+        rc = mg_key_from_public_pem(&k, pem.ptr ? pem.ptr : "", pem.len);
+    if (rc == MG_OK)
+        snprintf(out, MG_SHA256_HEX, "%s", mg_key_id(k));
+    else {
+        snprintf(why, sizeof why, "%s", mg_error_last());
+        rc = mg_error_set(MG_EINVAL, "trusted key '%.200s': neither a key id (64 lower-case hex "
+                                     "digits) nor a public key PEM file (%s)",
+                          arg, why);
+    }
+    mg_key_free(k);
+    mg_buf_free(&pem);
+    return rc;
 }
 
 /*
@@ -600,7 +631,7 @@ static double now_seconds(void)
 }
 
 int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned threads,
-                        const char *trusted_key_id)
+                        const char *trusted_key)
 {
     char db[4096];
     double t0 = now_seconds();
@@ -612,10 +643,9 @@ int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned th
     memset(&v, 0, sizeof v);
     v.dir = dir;
     v.sum = out;
-    v.trusted = trusted_key_id && *trusted_key_id ? trusted_key_id : NULL;
-    if (v.trusted && !mg_hex_is_sha256(v.trusted))
-        return mg_error_set(MG_EINVAL, "trusted key '%.80s': expected a key id (64 hex digits)",
-                            v.trusted);
+    if ((rc = gov_trusted_key_id(v.trusted_id, trusted_key)) < 0)
+        return rc;
+    v.trusted = v.trusted_id[0] ? v.trusted_id : NULL;
     snprintf(db, sizeof db, "%s/%s", dir, MG_STORE_DB);
     if ((rc = gov_conn_open(&v.c, db, 1)) < 0)
         return rc == MG_ENOTFOUND ? mg_error_set(rc, "%s is not a modelgov store (no %s)", dir,

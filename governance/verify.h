@@ -69,4 +69,12 @@ int gov_entry_check(json_t **out, const char *bytes, size_t len, uint64_t index,
  */
 int gov_announced_key(mg_key **out, const json_t *subject, char *why, size_t n);
 
+/*
+ * The key id an auditor pins with --trusted-key: `arg` is either a key id
+ * (64 lower-case hex digits) or the path of a public key PEM (such as a
+ * bundle's keys/<id>.pem), whose id is computed. "" and NULL pin nothing
+ * (out[0] = '\0'). Errors: MG_EINVAL naming `arg` and why it is neither.
+ */
+int gov_trusted_key_id(char out[MG_SHA256_HEX], const char *arg);
+
 #endif

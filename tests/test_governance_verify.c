@@ -260,20 +260,47 @@ START_TEST(test_governance_verify_swap_signing_key)
 }
 END_TEST
 
-/* A whole other log (another key) is told apart only by pinning the founding key. */
+/*
+ * A whole other log (another key) is told apart only by pinning the founding key, given by its
+ * id or by its public key PEM file (the one `openssl pkey -pubout` or a bundle's keys/ holds).
+ */
 START_TEST(test_governance_verify_trusted_key)
 {
-    char *other = tu_path("other-store");
+    char *other = tu_path("other-store"), *pem_path = tu_path("first-key.pem"), key_path[2048];
     mg_gov_verify_summary sum;
     mg_store *s = NULL;
+    mg_key *k = NULL;
+    mg_buf pem = MG_BUF_INIT;
 
     ck_assert_int_eq(mg_store_init(&s, other), MG_OK);
     mg_store_close(s);
     ck_assert_int_eq(mg_gov_verify_store(&sum, other, 1, NULL), MG_OK);
+    ck_assert_int_eq(mg_gov_verify_store(&sum, other, 1, ""), MG_OK);
     ck_assert_msg(mg_gov_verify_store(&sum, other, 1, fx.first_key) == MG_EVERIFY, "%s",
                   mg_error_last());
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "log entry 0: founds the log with key"));
+    /* the fixture's first key, as a public key PEM file */
+    snprintf(key_path, sizeof key_path, "%s/keys/%s.pem", pristine, fx.first_key);
+    ck_assert_int_eq(mg_key_load(&k, key_path), MG_OK);
+    ck_assert_int_eq(mg_key_public_pem(&pem, k), MG_OK);
+    tu_write(pem_path, pem.ptr);
+    ck_assert_msg(mg_gov_verify_store(&sum, pristine, 1, pem_path) == MG_OK, "%s", mg_error_last());
+    ck_assert_msg(mg_gov_verify_store(&sum, pristine, 1, fx.first_key) == MG_OK, "%s",
+                  mg_error_last());
+    ck_assert_int_eq(mg_gov_verify_store(&sum, other, 1, pem_path), MG_EVERIFY);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "log entry 0: founds the log with key"));
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "not the trusted key"));
+    /* neither an id nor a readable PEM: the flag's value and both readings named */
     ck_assert_int_eq(mg_gov_verify_store(&sum, other, 1, "xyz"), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "trusted key 'xyz': neither a key id (64 "
+                                                  "lower-case hex digits) nor a public key PEM "
+                                                  "file"));
+    tu_write(pem_path, "not a key\n");
+    ck_assert_int_eq(mg_gov_verify_store(&sum, pristine, 1, pem_path), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "nor a public key PEM file"));
+    mg_buf_free(&pem);
+    mg_key_free(k);
+    free(pem_path);
     free(other);
 }
 END_TEST
