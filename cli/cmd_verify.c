@@ -52,8 +52,9 @@ static int verify_bundle(const cli_args *a, const char *path)
 {
     json_t *sum = NULL;
     const json_t *th, *r;
+    const char *trusted;
     size_t i;
-    int rc = mg_gov_verify_bundle(&sum, path);
+    int rc = mg_gov_verify_bundle(&sum, path, cli_get(a, "trusted-key"));
 
     if (rc < 0) {
         char why[900];
@@ -66,6 +67,7 @@ static int verify_bundle(const cli_args *a, const char *path)
         return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
     }
     th = json_object_get(sum, "tree_head");
+    trusted = json_string_value(json_object_get(sum, "trusted_key"));
     printf("bundle %s verifies\n", path);
     printf("  version      %s %lld, stage %s, submitted by %s\n",
            json_string_value(json_object_get(sum, "model")),
@@ -77,8 +79,13 @@ static int verify_bundle(const cli_args *a, const char *path)
     printf("  tree head    size %lld, root %s\n",
            (long long)json_number_value(json_object_get(th, "size")),
            json_string_value(json_object_get(th, "root")));
-    printf("  keys         %zu in the chain from entry 0\n",
-           json_array_size(json_object_get(sum, "keys")));
+    if (trusted)
+        printf("  keys         %zu in the chain from entry 0, whose key %.16s... is the trusted "
+               "one\n",
+               json_array_size(json_object_get(sum, "keys")), trusted);
+    else
+        printf("  keys         %zu in the chain from entry 0 (not pinned: see --trusted-key)\n",
+               json_array_size(json_object_get(sum, "keys")));
     printf("  artifact     %s\n", json_string_value(json_object_get(sum, "artifact_sha256")));
     json_array_foreach(json_object_get(sum, "reports"), i, r)
         printf("  report       %s %s\n", json_string_value(json_object_get(r, "kind")),

@@ -275,6 +275,7 @@ typedef struct bundle {
     unsigned char *used; /* per file: accounted for by the manifest */
     mg_key **keys;       /* the key chain, in order */
     size_t nkeys;
+    const char *trusted; /* the key id entry 0 must announce, or NULL */
 } bundle;
 
 static const gov_tar_file *member(bundle *b, const char *name)
@@ -419,6 +420,13 @@ static int check_entry(bundle *b, uint64_t idx, uint64_t size, const unsigned ch
         }
         if (gov_announced_key(&k, subject, why, sizeof why) < 0) {
             mg_error_set(rc, "%s: log entry %llu: %s", b->path, (unsigned long long)idx, why);
+            goto done;
+        }
+        if (idx == 0 && b->trusted && strcmp(mg_key_id(k), b->trusted) != 0) {
+            mg_error_set(rc, "%s: log entry 0: founds the log with key %.16s..., not the trusted "
+                             "key %.16s...",
+                         b->path, mg_key_id(k), b->trusted);
+            mg_key_free(k);
             goto done;
         }
         if ((rc = key_file_check(b, k, json_string_value(json_object_get(subject, "public_key")))) <
@@ -689,11 +697,12 @@ static int check_story(bundle *b, const json_t *manifest, json_t *summary)
     return rc;
 }
 
-int mg_gov_verify_bundle(json_t **summary, const char *path)
+int mg_gov_verify_bundle(json_t **summary, const char *path, const char *trusted_key)
 {
     bundle b;
     mg_buf data = MG_BUF_INIT;
     json_t *manifest = NULL, *sum = NULL, *keys;
+    char trusted[MG_SHA256_HEX];
     size_t i;
     int rc;
 
@@ -701,6 +710,9 @@ int mg_gov_verify_bundle(json_t **summary, const char *path)
     memset(&b, 0, sizeof b);
     b.path = path;
     data.max = MAX_BUNDLE;
+    if ((rc = gov_trusted_key_id(trusted, trusted_key)) < 0)
+        return rc;
+    b.trusted = trusted[0] ? trusted : NULL;
     if ((rc = mg_buf_read_file(&data, path)) < 0 ||
         (rc = gov_tar_read(&b.files, &b.nfiles, data.ptr ? data.ptr : "", data.len, path)) < 0)
         goto done;
@@ -761,6 +773,8 @@ int mg_gov_verify_bundle(json_t **summary, const char *path)
         goto done;
     }
     json_object_set_new(sum, "keys", keys);
+    if (b.trusted)
+        json_object_set_new(sum, "trusted_key", json_string(b.trusted));
     *summary = sum;
     sum = NULL;
 done:

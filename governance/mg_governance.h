@@ -687,11 +687,14 @@ int mg_gov_audit_export(json_t **summary, mg_store *s, const char *model, int64_
  * chain from entry 0, each entry canonical, signed by the key in force, its
  * leaf included in the tree head by its proof, the tree head signed; the
  * artifact and reports hash to the sha256 the entries name. A bundle without
- * a signed tree head is refused. On success *summary is {"bundle","model",
- * "version","stage","submitter","artifact_sha256","entries","reports":[...],
- * "tree_head","keys"}. Errors: MG_EVERIFY naming the first failure,
- * MG_EPARSE (not a tar), MG_ENOTFOUND, MG_ETOOBIG (over 2 GiB).
+ * a signed tree head is refused. `trusted_key` (NULL or "": none) pins the
+ * key entry 0 must announce: a key id or the path of its public key PEM.
+ * On success *summary is {"bundle","model","version","stage","submitter",
+ * "artifact_sha256","entries","reports":[...],"tree_head","keys"} and
+ * "trusted_key" when pinned. Errors: MG_EVERIFY naming the first failure,
+ * MG_EPARSE (not a tar), MG_ENOTFOUND, MG_ETOOBIG (over 2 GiB), MG_EINVAL
+ * (trusted key).
  */
-int mg_gov_verify_bundle(json_t **summary, const char *path);
+int mg_gov_verify_bundle(json_t **summary, const char *path, const char *trusted_key);
 
 #endif

@@ -77,7 +77,7 @@ START_TEST(test_governance_bundle_verifies_without_store)
     json_t *sum = NULL;
 
     ck_assert_int_eq(fx_sh("rm -rf '%s'", store_dir), 0);
-    ck_assert_msg(mg_gov_verify_bundle(&sum, bundle_path) == MG_OK, "%s", mg_error_last());
+    ck_assert_msg(mg_gov_verify_bundle(&sum, bundle_path, NULL) == MG_OK, "%s", mg_error_last());
     ck_assert_str_eq(json_string_value(json_object_get(sum, "model")), "credit");
     ck_assert_str_eq(json_string_value(json_object_get(sum, "stage")), "approved");
     ck_assert_str_eq(json_string_value(json_object_get(sum, "submitter")), "alice");
@@ -125,7 +125,7 @@ START_TEST(test_governance_bundle_any_altered_byte_fails)
         int rc;
         data[at] ^= 0x20;
         spit(altered, data, len);
-        rc = mg_gov_verify_bundle(&sum, altered);
+        rc = mg_gov_verify_bundle(&sum, altered, NULL);
         ck_assert_msg(rc == MG_EVERIFY || rc == MG_EPARSE, "byte %zu altered, yet it verified",
                       at);
         json_decref(sum);
@@ -151,14 +151,14 @@ START_TEST(test_governance_bundle_named_failures)
     ck_assert_ptr_nonnull(at);
     at[6] = 'u';
     spit(altered, data, len);
-    ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered), MG_EVERIFY);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered, NULL), MG_EVERIFY);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), fx.artifact));
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "altered"));
     at[6] = 't';
     /* a tar header's byte: its checksum */
     data[0] ^= 1;
     spit(altered, data, len);
-    ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered), MG_EPARSE);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered, NULL), MG_EPARSE);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "tar header at offset 0 fails its checksum"));
     data[0] ^= 1;
     /* the tree head's signature in bundle.json: one base64 character */
@@ -169,7 +169,7 @@ START_TEST(test_governance_bundle_named_failures)
         char keep = *at;
         *at = keep == 'A' ? 'B' : 'A';
         spit(altered, data, len);
-        ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered), MG_EVERIFY);
+        ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered, NULL), MG_EVERIFY);
         ck_assert_ptr_nonnull(
             strstr(mg_error_last(), "tree head of size 13: Ed25519 signature does not verify"));
         *at = keep;
@@ -222,7 +222,7 @@ START_TEST(test_governance_bundle_content_checks)
     snprintf(path, sizeof path, "%s/artifacts/%s", dir, fx.artifact);
     ck_assert_int_eq(fx_sh("chmod u+w '%s' && sed -i 's/weights/weighus/' '%s'", path, path), 0);
     repack(dir, re);
-    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re, NULL), MG_EVERIFY);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), fx.artifact));
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "altered"));
     ck_assert_int_eq(fx_sh("sed -i 's/weighus/weights/' '%s'", path), 0);
@@ -231,7 +231,7 @@ START_TEST(test_governance_bundle_content_checks)
     snprintf(path, sizeof path, "%s/log/9.json", dir);
     ck_assert_int_eq(fx_sh("sed -i 's/\"comment\":\"ok\"/\"comment\":\"OK\"/' '%s'", path), 0);
     repack(dir, re);
-    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re, NULL), MG_EVERIFY);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "log entry 9: Ed25519 signature does not verify"));
     ck_assert_int_eq(fx_sh("sed -i 's/\"comment\":\"OK\"/\"comment\":\"ok\"/' '%s'", path), 0);
 
@@ -248,13 +248,13 @@ START_TEST(test_governance_bundle_content_checks)
         ck_assert_int_eq(mg_jcs_append(&b, m), MG_OK);
         spit(path, b.ptr, b.len);
         repack(dir, re);
-        ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
+        ck_assert_int_eq(mg_gov_verify_bundle(&sum, re, NULL), MG_EVERIFY);
         ck_assert_ptr_nonnull(strstr(mg_error_last(), "no signed tree head"));
         ck_assert_ptr_nonnull(strstr(mg_error_last(), "refused"));
         /* the original files, repacked in tar(1)'s own way, still verify */
         spit(path, orig, olen);
         repack(dir, re);
-        ck_assert_msg(mg_gov_verify_bundle(&sum, re) == MG_OK, "%s", mg_error_last());
+        ck_assert_msg(mg_gov_verify_bundle(&sum, re, NULL) == MG_OK, "%s", mg_error_last());
         free(orig);
         mg_buf_free(&b);
         json_decref(m);
@@ -315,7 +315,7 @@ static void expect_number_refused(const char *dir, const char *re, const char *f
         json_array_set_new(json_object_get(m, "entries"), 1, v);
     put_canonical(dir, "bundle.json", m);
     repack(dir, re);
-    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re), MG_EVERIFY);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re, NULL), MG_EVERIFY);
     ck_assert_msg(strstr(mg_error_last(), want), "%s", mg_error_last());
     ck_assert_ptr_null(sum);
     json_decref(m);
@@ -349,10 +349,76 @@ START_TEST(test_governance_bundle_rejects_bad_numbers)
     /* and the untouched manifest, repacked, still verifies */
     ck_assert_int_eq(fx_sh("cp '%s/bundle.json.orig' '%s/bundle.json'", dir, dir), 0);
     repack(dir, re);
-    ck_assert_msg(mg_gov_verify_bundle(&sum, re) == MG_OK, "%s", mg_error_last());
+    ck_assert_msg(mg_gov_verify_bundle(&sum, re, NULL) == MG_OK, "%s", mg_error_last());
     json_decref(sum);
     free(dir);
     free(re);
+}
+END_TEST
+
+/*
+ * --trusted-key: the founding key, by id or by its PEM (here the bundle's own keys/ file),
+ * passes and is reported; the chain's second key, or another store's, fails at entry 0; a
+ * value that is neither is refused; and the same through the command line.
+ */
+START_TEST(test_governance_bundle_trusted_key)
+{
+    char *dir = unpack("trusted"), *other = tu_path("other-store"), pem[2048];
+    char *out = NULL, *err = NULL;
+    const char *second;
+    json_t *sum = NULL, *m = load_member(dir, "bundle.json"), *keys = NULL;
+    mg_store *s = NULL;
+
+    snprintf(pem, sizeof pem, "%s/keys/%s.pem", dir, fx.first_key);
+    ck_assert_msg(mg_gov_verify_bundle(&sum, bundle_path, fx.first_key) == MG_OK, "%s",
+                  mg_error_last());
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "trusted_key")), fx.first_key);
+    json_decref(sum);
+    ck_assert_msg(mg_gov_verify_bundle(&sum, bundle_path, pem) == MG_OK, "%s", mg_error_last());
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "trusted_key")), fx.first_key);
+    json_decref(sum);
+    sum = NULL;
+
+    second = json_string_value(json_array_get(json_object_get(m, "keys"), 1));
+    ck_assert_str_ne(second, fx.first_key);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, bundle_path, second), MG_EVERIFY);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "log entry 0: founds the log with key"));
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "not the trusted key"));
+    ck_assert_ptr_null(sum);
+
+    ck_assert_int_eq(mg_store_init(&s, other), MG_OK);
+    ck_assert_int_eq(mg_gov_keys_list(&keys, s), MG_OK);
+    mg_store_close(s);
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, bundle_path,
+                                          json_string_value(json_object_get(
+                                              json_array_get(keys, 0), "key_id"))),
+                     MG_EVERIFY);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "not the trusted key"));
+
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, bundle_path, "xyz"), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "trusted key 'xyz': neither a key id"));
+
+    ck_assert_int_eq(tu_run(&out, &err, "verify --bundle '%s' --trusted-key '%s'", bundle_path, pem),
+                     0);
+    ck_assert_ptr_nonnull(strstr(out, "verifies"));
+    ck_assert_ptr_nonnull(strstr(out, "is the trusted one"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "verify --bundle '%s' --trusted-key %s", bundle_path,
+                            second),
+                     1);
+    ck_assert_ptr_nonnull(strstr(err, "not the trusted key"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run(&out, &err, "verify --bundle '%s'", bundle_path), 0);
+    ck_assert_ptr_nonnull(strstr(out, "not pinned: see --trusted-key"));
+    free(out);
+    free(err);
+
+    json_decref(keys);
+    json_decref(m);
+    free(other);
+    free(dir);
 }
 END_TEST
 
@@ -371,6 +437,7 @@ int main(void)
     tcase_add_test(tc, test_governance_bundle_named_failures);
     tcase_add_test(tc, test_governance_bundle_content_checks);
     tcase_add_test(tc, test_governance_bundle_rejects_bad_numbers);
+    tcase_add_test(tc, test_governance_bundle_trusted_key);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
