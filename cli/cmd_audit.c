@@ -12,6 +12,7 @@ int cmd_audit(int argc, char **argv)
     unsigned long long version;
     json_t *sum = NULL;
     mg_store *s = NULL;
+    mg_actor local;
     cli_args a;
     int rc;
 
@@ -27,15 +28,23 @@ int cmd_audit(int argc, char **argv)
     if (version == 0)
         return cli_fail(mg_error_set(MG_EINVAL, "missing required flag --version (a number from "
                                                 "1)"));
+    mg_actor_local(&local);
     if ((rc = mg_store_open(&s, dir)) < 0 ||
-        (rc = mg_gov_audit_export(&sum, s, model, (int64_t)version, out)) < 0)
+        (rc = mg_gov_audit_export(&sum, s, &local, model, (int64_t)version, out)) < 0)
         goto done;
     if (a.json) {
         rc = cli_print_json(sum);
     } else {
         const json_t *th = json_object_get(sum, "tree_head");
+        const json_t *st = json_object_get(sum, "statement");
         printf("wrote %s (%lld bytes): %s version %llu\n", out,
                (long long)json_integer_value(json_object_get(sum, "bytes")), model, version);
+        printf("  statement    log entry %lld: these are all %zu of %s %llu's entries among the "
+               "log's first %lld (stage %s)\n",
+               (long long)json_integer_value(json_object_get(st, "index")),
+               json_array_size(json_object_get(sum, "entries")), model, version,
+               (long long)json_integer_value(json_object_get(st, "index")),
+               json_string_value(json_object_get(st, "stage")));
         printf("  log entries  %zu, each with its inclusion proof\n",
                json_array_size(json_object_get(sum, "entries")));
         printf("  tree head    size %lld, root %s, signed by key %.16s...\n",

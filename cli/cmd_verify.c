@@ -51,7 +51,7 @@ static int verify_store(const cli_args *a, const char *dir, unsigned threads)
 static int verify_bundle(const cli_args *a, const char *path)
 {
     json_t *sum = NULL;
-    const json_t *th, *r;
+    const json_t *th, *st, *r;
     const char *trusted;
     size_t i;
     int rc = mg_gov_verify_bundle(&sum, path, cli_get(a, "trusted-key"));
@@ -67,6 +67,7 @@ static int verify_bundle(const cli_args *a, const char *path)
         return rc < 0 ? cli_fail(rc) : CLI_EXIT_OK;
     }
     th = json_object_get(sum, "tree_head");
+    st = json_object_get(sum, "statement");
     trusted = json_string_value(json_object_get(sum, "trusted_key"));
     printf("bundle %s verifies\n", path);
     printf("  version      %s %lld, stage %s, submitted by %s\n",
@@ -74,7 +75,13 @@ static int verify_bundle(const cli_args *a, const char *path)
            (long long)json_number_value(json_object_get(sum, "version")),
            json_string_value(json_object_get(sum, "stage")),
            json_string_value(json_object_get(sum, "submitter")));
-    printf("  log entries  %lld signed, each included in the signed tree head\n",
+    printf("  statement    log entry %lld, signed and in the tree head: these are all %lld of "
+           "the version's entries among the log's first %lld\n",
+           (long long)json_number_value(json_object_get(st, "index")),
+           (long long)json_integer_value(json_object_get(sum, "entries")),
+           (long long)json_number_value(json_object_get(st, "index")));
+    printf("  log entries  %lld signed, each included in the signed tree head; none missing, none "
+           "extra\n",
            (long long)json_integer_value(json_object_get(sum, "entries")));
     printf("  tree head    size %lld, root %s\n",
            (long long)json_number_value(json_object_get(th, "size")),

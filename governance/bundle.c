@@ -1,5 +1,6 @@
-/* bundle.c - audit bundles: one version's entries with inclusion proofs, a signed tree head, keys,
- * artifact and reports, in a tar that `modelgov verify --bundle` checks with no store. */
+/* bundle.c - audit bundles: one version's entries with inclusion proofs, the signed statement that
+ * they are all of them, a signed tree head, keys, artifact and reports, in a tar that
+ * `modelgov verify --bundle` checks with no store. */
 #include "inventory.h"
 #include "tar.h"
 #include "verify.h"
@@ -8,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FORMAT "modelgov-audit-bundle/1"
+#define FORMAT "modelgov-audit-bundle/2"
+#define FORMAT_1 "modelgov-audit-bundle/1" /* no statement: a left-out entry went unseen */
+#define STATEMENT "audit.export"
 #define MAX_BUNDLE ((size_t)1 << 31)
 #define MAX_WHOLE 9007199254740992.0 /* 2^53: above it a double skips integers (I-JSON) */
 
@@ -18,8 +21,10 @@ typedef struct export_arg {
     mg_store *s;
     const char *model;
     int64_t number;
-    mg_buf *tar;
+    int64_t statement; /* the statement's log index */
+    mg_buf *tar;       /* the members after bundle.json and statement.json */
     json_t *manifest;
+    json_t *signed_statement; /* statement.json */
 } export_arg;
 
 static int add_json_file(mg_buf *tar, const char *name, const json_t *v)
@@ -183,42 +188,177 @@ static int add_artifact(export_arg *a, const char *dir, const char *list, const 
     return rc;
 }
 
+/* {"index","time","key_id","stage","root"} of a signed statement entry, for summaries. */
+static json_t *statement_summary(const json_t *entry, const json_t *signed_entry)
+{
+    const json_t *subject = json_object_get(entry, "subject");
+
+    return json_pack("{s:O,s:O,s:O,s:O,s:O}", "index", json_object_get(entry, "index"), "time",
+                     json_object_get(entry, "time"), "key_id",
+                     json_object_get(signed_entry, "key_id"), "stage",
+                     json_object_get(subject, "stage"), "root", json_object_get(subject, "root"));
+}
+
+static json_t *hash_array(const mg_merkle_proof *p)
+{
+    char hex[MG_SHA256_HEX];
+    json_t *arr = json_array();
+
+    for (size_t i = 0; arr && i < p->n; i++) {
+        mg_sha256_hex(hex, p->hash[i]);
+        if (json_array_append_new(arr, json_string(hex)) < 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
+}
+
+typedef struct statement_arg {
+    const char *model;
+    int64_t number;
+    int64_t index; /* out: where the statement went in the log */
+} statement_arg;
+
+/*
+ * The bundle's statement is itself a log entry ("audit.export"): signed like every entry, chained
+ * by "prev" and covered by the tree head its commit signs. Its subject names every entry of the
+ * version's story among the log's first `size` entries (size = its own index) and their root,
+ * so a verifier can tell an entry left out of a bundle from one that never was, and the log
+ * shows every statement the store ever made.
+ */
+static int statement_change(gov_tx *tx, void *arg)
+{
+    statement_arg *a = arg;
+    uint64_t size = (uint64_t)tx->log.size;
+    unsigned char root[MG_SHA256_LEN];
+    char hex[MG_SHA256_HEX];
+    json_t *list = NULL;
+    int64_t *idx = NULL;
+    gov_version v;
+    size_t n = 0;
+    int rc;
+
+    if ((rc = gov_version_find(&v, tx->c, a->model, a->number)) < 0 ||
+        (rc = story(&idx, &n, tx->c, &v, size)) < 0 ||
+        (rc = mg_merkle_root(root, size, gov_merkle_node, tx->c)) < 0)
+        goto done;
+    mg_sha256_hex(hex, root);
+    if (!(list = json_array())) {
+        rc = mg_error_set(MG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append_new(list, json_integer(idx[i])) < 0) {
+            rc = mg_error_set(MG_ENOMEM, "out of memory");
+            goto done;
+        }
+    rc = gov_append(&a->index, tx, STATEMENT,
+                    json_pack("{s:s,s:I,s:I,s:s,s:O,s:I,s:s}", "model", v.model, "version",
+                              (json_int_t)v.number, "version_id", (json_int_t)v.id, "stage",
+                              v.stage, "entries", list, "size", (json_int_t)size, "root", hex));
+done:
+    json_decref(list);
+    free(idx);
+    return rc;
+}
+
+/* The first signed tree head past log entry `index`: the one the entry's own commit signed. */
+static int head_after(uint64_t *size, gov_conn *c, uint64_t index)
+{
+    sqlite3_stmt *q = gov_stmt(c, "SELECT size FROM tree_heads WHERE size > ? ORDER BY size "
+                                  "LIMIT 1");
+    int rc;
+
+    if (!q)
+        return MG_ERROR;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)index);
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        *size = (uint64_t)sqlite3_column_int64(q, 0);
+        rc = MG_OK;
+    } else {
+        rc = rc == SQLITE_DONE ? mg_error_set(MG_ENOTFOUND, "no signed tree head covers log "
+                                                            "entry %llu",
+                                              (unsigned long long)index)
+                               : gov_db_error(c, "tree_heads");
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+/* statement.json: the statement entry, its inclusion proof and the consistency proof from the
+   tree it vouches for (its first `index` entries) to the signed head of `size`. */
+static int statement_member(export_arg *a, gov_conn *c, uint64_t size)
+{
+    uint64_t index = (uint64_t)a->statement;
+    json_t *proof = NULL;
+    mg_merkle_proof cons;
+    int rc;
+
+    if ((rc = gov_log_entry_json(&a->signed_statement, c, index)) < 0 ||
+        (rc = gov_inclusion_json(&proof, c, index, size)) < 0 ||
+        (rc = mg_merkle_consistency_proof(&cons, index, size, gov_merkle_node, c)) < 0)
+        goto done;
+    if (json_object_set(a->signed_statement, "proof", json_object_get(proof, "proof")) < 0 ||
+        json_object_set_new(a->signed_statement, "consistency", hash_array(&cons)) < 0)
+        rc = mg_error_set(MG_ENOMEM, "out of memory");
+done:
+    json_decref(proof);
+    return rc;
+}
+
 static int export_read(gov_conn *c, void *arg)
 {
     export_arg *a = arg;
     json_t *th = NULL, *keys = json_object(), *pem;
+    const json_t *list, *iv;
     int64_t *idx = NULL;
     sqlite3_stmt *q;
-    const char *kname;
+    const char *kname, *signer, *head_signer;
     gov_version v;
-    uint64_t size;
-    size_t n;
+    uint64_t size = 0;
+    size_t n = 0, i;
     int rc;
 
     if (!keys)
         return mg_error_set(MG_ENOMEM, "out of memory");
     if ((rc = gov_version_find(&v, c, a->model, a->number)) < 0 ||
-        (rc = gov_tree_head_json(&th, c, 0)) < 0)
+        (rc = head_after(&size, c, (uint64_t)a->statement)) < 0 ||
+        (rc = gov_tree_head_json(&th, c, size)) < 0 || (rc = statement_member(a, c, size)) < 0)
         goto done;
-    size = (uint64_t)json_integer_value(json_object_get(th, "size"));
+    /* A key rotated in the same commit, after the statement, signed that head: the chain the
+       statement lists cannot reach its key. Rare; a second export gets a head of its own. */
+    signer = json_string_value(json_object_get(a->signed_statement, "key_id"));
+    head_signer = json_string_value(json_object_get(th, "key_id"));
+    if (!signer || !head_signer || strcmp(signer, head_signer) != 0) {
+        rc = mg_error_set(MG_ECONFLICT, "the signing key was rotated while %s version %lld was "
+                                        "exported; export it again",
+                          a->model, (long long)a->number);
+        goto done;
+    }
     a->manifest = json_pack("{s:s,s:s,s:I,s:O,s:[],s:[],s:[],s:[]}", "format", FORMAT, "model",
                             v.model, "version", (json_int_t)v.number, "tree_head", th, "entries",
                             "keys", "artifacts", "reports");
-    if (!a->manifest) {
+    list = json_object_get(json_object_get(json_object_get(a->signed_statement, "entry"),
+                                           "subject"),
+                           "entries");
+    if (!a->manifest || !(idx = malloc((json_array_size(list) + 1) * sizeof *idx))) {
         rc = mg_error_set(MG_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = story(&idx, &n, c, &v, size)) < 0)
-        goto done;
+    /* exactly the entries the statement names, nothing the log gained since */
+    json_array_foreach(list, i, iv)
+        idx[n++] = (int64_t)json_integer_value(iv);
     if ((rc = add_entries(a, c, idx, n, size, keys)) < 0 ||
         (rc = add_artifact(a, "artifacts", "artifacts", v.artifact)) < 0)
         goto done;
-    if (!(q = gov_stmt(c, "SELECT DISTINCT sha256 FROM reports WHERE version_id = ? ORDER BY "
-                          "sha256"))) {
+    if (!(q = gov_stmt(c, "SELECT DISTINCT sha256 FROM reports WHERE version_id = ? AND "
+                          "log_index < ? ORDER BY sha256"))) {
         rc = MG_ERROR;
         goto done;
     }
     sqlite3_bind_int64(q, 1, v.id);
+    sqlite3_bind_int64(q, 2, a->statement);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW)
         if ((rc = add_artifact(a, "reports", "reports", (const char *)sqlite3_column_text(q, 0))) <
             0)
@@ -238,29 +378,39 @@ done:
     return rc;
 }
 
-int mg_gov_audit_export(json_t **summary, mg_store *s, const char *model, int64_t number,
-                        const char *path)
+int mg_gov_audit_export(json_t **summary, mg_store *s, const mg_actor *by, const char *model,
+                        int64_t number, const char *path)
 {
     mg_buf body = MG_BUF_INIT, tar = MG_BUF_INIT;
-    export_arg a = {s, model, number, &body, NULL};
+    statement_arg st = {model, number, -1};
+    export_arg a = {s, model, number, -1, &body, NULL, NULL};
+    const json_t *e;
     int rc;
 
     if (summary)
         *summary = NULL;
+    if ((rc = gov_require_role(by, MG_ROLE_VIEWER, "exporting an audit bundle")) < 0 ||
+        (rc = gov_write(s, by, statement_change, &st)) < 0)
+        goto done;
+    a.statement = st.index;
     if ((rc = gov_read(s, export_read, &a)) < 0)
         goto done;
-    /* bundle.json first, so `tar tf` shows what the bundle holds before the bulk */
+    /* bundle.json and the statement first, so `tar tf` shows what the bundle holds before the bulk */
     if ((rc = add_json_file(&tar, "bundle.json", a.manifest)) < 0 ||
+        (rc = add_json_file(&tar, "statement.json", a.signed_statement)) < 0 ||
         (rc = mg_buf_put(&tar, body.ptr ? body.ptr : "", body.len)) < 0 ||
         (rc = gov_tar_finish(&tar)) < 0 || (rc = mg_file_write_atomic(path, tar.ptr, tar.len, 0644)) < 0)
         goto done;
     if (summary) {
+        e = json_object_get(a.signed_statement, "entry");
         *summary = json_deep_copy(a.manifest);
         json_object_set_new(*summary, "bytes", json_integer((json_int_t)tar.len));
         json_object_set_new(*summary, "path", json_string(path));
+        json_object_set_new(*summary, "statement", statement_summary(e, a.signed_statement));
     }
 done:
     json_decref(a.manifest);
+    json_decref(a.signed_statement);
     mg_buf_free(&body);
     mg_buf_free(&tar);
     return rc;
@@ -277,6 +427,17 @@ typedef struct bundle {
     size_t nkeys;
     const char *trusted; /* the key id entry 0 must announce, or NULL */
 } bundle;
+
+/* What statement.json says, once its signature holds. */
+typedef struct statement {
+    json_t *signed_entry;      /* statement.json: entry, signature, proof, consistency */
+    json_t *entry;             /* the entry as the verifier parses entries */
+    const char *model, *stage; /* borrowed from entry */
+    uint64_t index, version, version_id;
+    uint64_t *list; /* the entries it names: increasing from 0, each below index */
+    size_t n;
+    unsigned char root[MG_SHA256_LEN]; /* of the log's first `index` entries */
+} statement;
 
 static const gov_tar_file *member(bundle *b, const char *name)
 {
@@ -360,6 +521,30 @@ static int proof_decode(mg_merkle_proof *p, const json_t *arr)
     return 1;
 }
 
+static int str_eq(const json_t *v, const char *s)
+{
+    return json_is_string(v) && s && strcmp(json_string_value(v), s) == 0;
+}
+
+static int number_eq(const json_t *v, double x)
+{
+    return json_is_number(v) && json_number_value(v) == x;
+}
+
+/* Hex SHA-256 of an entry's canonical bytes: what the next entry's "prev" must say. */
+static int entry_digest(char hex[MG_SHA256_HEX], const json_t *e)
+{
+    unsigned char d[MG_SHA256_LEN];
+    mg_buf bytes = MG_BUF_INIT;
+    int rc;
+
+    if ((rc = mg_jcs_append(&bytes, e)) == MG_OK &&
+        (rc = mg_sha256_digest(d, bytes.ptr, bytes.len)) == MG_OK)
+        mg_sha256_hex(hex, d);
+    mg_buf_free(&bytes);
+    return rc;
+}
+
 static int key_file_check(bundle *b, const mg_key *k, const char *pem)
 {
     char name[MG_SHA256_HEX + 16];
@@ -374,28 +559,29 @@ static int key_file_check(bundle *b, const mg_key *k, const char *pem)
     return MG_OK;
 }
 
-/* One entry: canonical, signed by the key in force, its leaf included in the signed tree head. */
-static int check_entry(bundle *b, uint64_t idx, uint64_t size, const unsigned char root[MG_SHA256_LEN],
-                       const char *prev, json_t **entry_out)
+/*
+ * One signed entry `se` (member `name`, with `fields` members: entry, leaf_hash, key_id,
+ * signature, proof and for the statement its consistency proof): canonical, signed by the key
+ * in force, its leaf included in the signed tree head. Entry 0 and rotations extend the chain.
+ */
+static int check_entry(bundle *b, const char *name, const json_t *se, size_t fields, uint64_t idx,
+                       uint64_t size, const unsigned char root[MG_SHA256_LEN], const char *prev,
+                       json_t **entry_out)
 {
     unsigned char leaf[MG_SHA256_LEN], want[MG_SHA256_LEN], sig[MG_ED25519_SIG_LEN];
-    char name[64], why[400];
-    json_t *se = NULL, *e = NULL;
+    char why[400];
+    json_t *e = NULL;
     mg_buf bytes = MG_BUF_INIT;
     mg_merkle_proof proof;
     const mg_key *key;
     const char *action;
-    int rc;
+    int rc = MG_EVERIFY;
 
     *entry_out = NULL;
-    snprintf(name, sizeof name, "log/%llu.json", (unsigned long long)idx);
-    if ((rc = canonical_member(&se, b, name)) < 0)
-        return rc;
-    rc = MG_EVERIFY;
-    if (json_object_size(se) != 5 || !json_is_object(json_object_get(se, "entry")) ||
+    if (json_object_size(se) != fields || !json_is_object(json_object_get(se, "entry")) ||
         mg_jcs_append(&bytes, json_object_get(se, "entry")) < 0) {
-        mg_error_set(rc, "%s: %s: expected {entry, leaf_hash, key_id, signature, proof}", b->path,
-                     name);
+        mg_error_set(rc, "%s: %s: expected {entry, leaf_hash, key_id, signature, proof%s}", b->path,
+                     name, fields == 6 ? ", consistency" : "");
         goto done;
     }
     if (gov_entry_check(&e, bytes.ptr, bytes.len, idx, prev, why, sizeof why) < 0) {
@@ -441,6 +627,11 @@ static int check_entry(bundle *b, uint64_t idx, uint64_t size, const unsigned ch
         b->keys[b->nkeys++] = k;
         rc = MG_EVERIFY;
     }
+    if (!b->nkeys) {
+        mg_error_set(rc, "%s: log entry %llu: no key is in force (entry 0 was not checked)",
+                     b->path, (unsigned long long)idx);
+        goto done;
+    }
     /* entry 0 is signed by the key it announces, a rotation by the key before the new one */
     key = b->keys[idx != 0 && strcmp(action, "key.rotate") == 0 ? b->nkeys - 2 : b->nkeys - 1];
     if (!json_is_string(json_object_get(se, "key_id")) ||
@@ -475,10 +666,205 @@ static int check_entry(bundle *b, uint64_t idx, uint64_t size, const unsigned ch
     e = NULL;
     rc = MG_OK;
 done:
-    json_decref(se);
     json_decref(e);
     mg_buf_free(&bytes);
     return rc;
+}
+
+static void statement_free(statement *st)
+{
+    json_decref(st->signed_entry);
+    json_decref(st->entry);
+    free(st->list);
+}
+
+/*
+ * statement.json: an "audit.export" entry, its signature checked first, with the key it names,
+ * so a forged or edited list fails before anything it lists is believed. Whether that key is
+ * the log's own is settled when the chain reaches the statement (check_entry).
+ */
+static int statement_read(statement *st, bundle *b)
+{
+    unsigned char sig[MG_ED25519_SIG_LEN];
+    char why[400], kname[MG_SHA256_HEX + 16], at[64];
+    const json_t *entry, *subject, *list, *iv;
+    const char *key_id, *action;
+    const gov_tar_file *f = NULL;
+    mg_buf bytes = MG_BUF_INIT;
+    mg_key *k = NULL;
+    uint64_t size;
+    size_t i;
+    int rc;
+
+    memset(st, 0, sizeof *st);
+    if ((rc = canonical_member(&st->signed_entry, b, "statement.json")) < 0)
+        return rc;
+    entry = json_object_get(st->signed_entry, "entry");
+    if (json_object_size(st->signed_entry) != 6 || !json_is_object(entry) ||
+        mg_jcs_append(&bytes, entry) < 0) {
+        mg_error_clear();
+        rc = mg_error_set(MG_EVERIFY, "%s: statement.json: expected {entry, leaf_hash, key_id, "
+                                      "signature, proof, consistency}",
+                          b->path);
+        goto done;
+    }
+    if ((rc = whole(&st->index, b, "statement.json: its index", json_object_get(entry, "index"),
+                    1)) < 0)
+        goto done;
+    snprintf(at, sizeof at, "statement.json (log entry %llu)", (unsigned long long)st->index);
+    rc = MG_EVERIFY;
+    if (gov_entry_check(&st->entry, bytes.ptr, bytes.len, st->index, NULL, why, sizeof why) < 0) {
+        mg_error_set(rc, "%s: %s: %s", b->path, at, why);
+        goto done;
+    }
+    action = json_string_value(json_object_get(st->entry, "action"));
+    if (strcmp(action, STATEMENT) != 0) {
+        mg_error_set(rc, "%s: %s is \"%s\", not an \"%s\" statement", b->path, at, action,
+                     STATEMENT);
+        goto done;
+    }
+    key_id = json_string_value(json_object_get(st->signed_entry, "key_id"));
+    if (key_id && mg_hex_is_sha256(key_id)) {
+        snprintf(kname, sizeof kname, "keys/%s.pem", key_id);
+        f = member(b, kname);
+    }
+    if (!f || mg_key_from_public_pem(&k, f->data, f->len) < 0 || strcmp(mg_key_id(k), key_id) != 0) {
+        mg_error_clear();
+        mg_error_set(rc, "%s: %s: signed by key %.16s..., which the bundle does not hold", b->path,
+                     at, key_id ? key_id : "(none)");
+        goto done;
+    }
+    if (!sig_decode(sig, json_object_get(st->signed_entry, "signature")) ||
+        mg_key_verify(k, bytes.ptr, bytes.len, sig) < 0) {
+        mg_error_clear();
+        mg_error_set(rc, "%s: %s: Ed25519 signature does not verify with key %.16s...", b->path,
+                     at, key_id);
+        goto done;
+    }
+    subject = json_object_get(st->entry, "subject");
+    st->model = json_string_value(json_object_get(subject, "model"));
+    st->stage = json_string_value(json_object_get(subject, "stage"));
+    list = json_object_get(subject, "entries");
+    if (json_object_size(subject) != 7 || !st->model || !st->stage || !json_is_array(list) ||
+        mg_hash_from_hex(st->root, json_string_value(json_object_get(subject, "root"))
+                                       ? json_string_value(json_object_get(subject, "root"))
+                                       : "") < 0) {
+        mg_error_clear();
+        mg_error_set(rc, "%s: %s: expected a subject {model, version, version_id, stage, entries, "
+                         "size, root}",
+                     b->path, at);
+        goto done;
+    }
+    if ((rc = whole(&st->version, b, "statement.json: its version", json_object_get(subject, "version"), 1)) <
+            0 ||
+        (rc = whole(&st->version_id, b, "statement.json: its version_id",
+                    json_object_get(subject, "version_id"), 1)) < 0 ||
+        (rc = whole(&size, b, "statement.json: its size", json_object_get(subject, "size"), 1)) < 0)
+        goto done;
+    rc = MG_EVERIFY;
+    if (size != st->index) {
+        mg_error_set(rc, "%s: %s: vouches for the log's first %llu entries, not the %llu before it",
+                     b->path, at, (unsigned long long)size, (unsigned long long)st->index);
+        goto done;
+    }
+    if (!(st->list = malloc((json_array_size(list) + 1) * sizeof *st->list))) {
+        rc = mg_error_set(MG_ENOMEM, "out of memory");
+        goto done;
+    }
+    json_array_foreach(list, i, iv)
+    {
+        uint64_t x;
+        if ((rc = whole(&x, b, "statement.json: an entry index", iv, 0)) < 0)
+            goto done;
+        if ((i == 0) != (x == 0) || (i && x <= st->list[i - 1]) || x >= st->index) {
+            rc = mg_error_set(MG_EVERIFY, "%s: %s: its entries must be increasing indices from 0, "
+                                          "each below %llu",
+                              b->path, at, (unsigned long long)st->index);
+            goto done;
+        }
+        st->list[st->n++] = x;
+    }
+    if (st->n == 0)
+        rc = mg_error_set(MG_EVERIFY, "%s: %s lists no entries", b->path, at);
+    else
+        rc = MG_OK;
+done:
+    mg_key_free(k);
+    mg_buf_free(&bytes);
+    return rc;
+}
+
+/*
+ * Every entry the statement lists, in order, then the statement itself: each present (a missing
+ * one is named), canonical, chained, signed by the key in force, included in the tree head.
+ * The parsed entries are appended to `entries`, in the statement's order.
+ */
+static int check_listed(bundle *b, const statement *st, uint64_t size,
+                        const unsigned char root[MG_SHA256_LEN], json_t *entries)
+{
+    char prev[MG_SHA256_HEX] = "", name[64];
+    uint64_t last = 0;
+    json_t *se = NULL, *e = NULL;
+    int rc = MG_OK;
+
+    for (size_t i = 0; i < st->n && rc == MG_OK; i++) {
+        uint64_t idx = st->list[i];
+        snprintf(name, sizeof name, "log/%llu.json", (unsigned long long)idx);
+        if (!member(b, name))
+            return mg_error_set(MG_EVERIFY, "%s: log entry %llu is missing: the signed statement "
+                                            "(log entry %llu) lists it, but the bundle holds no %s",
+                                b->path, (unsigned long long)idx, (unsigned long long)st->index,
+                                name);
+        if ((rc = canonical_member(&se, b, name)) < 0 ||
+            (rc = check_entry(b, name, se, 5, idx, size, root,
+                              i && idx == last + 1 ? prev : NULL, &e)) < 0 ||
+            (rc = entry_digest(prev, e)) < 0)
+            break;
+        last = idx;
+        if (json_array_append_new(entries, e) < 0)
+            rc = mg_error_set(MG_ENOMEM, "out of memory");
+        e = NULL;
+        json_decref(se);
+        se = NULL;
+    }
+    if (rc == MG_OK)
+        rc = check_entry(b, "statement.json", st->signed_entry, 6, st->index, size, root,
+                         last + 1 == st->index ? prev : NULL, &e);
+    json_decref(se);
+    json_decref(e);
+    return rc;
+}
+
+/* No log entry in the bundle beyond what the statement lists: an extra one is named too. */
+static int check_no_extra(bundle *b, const statement *st)
+{
+    for (size_t i = 0; i < b->nfiles; i++) {
+        const char *name = b->files[i].name;
+        if (!b->used[i] && strncmp(name, "log/", 4) == 0)
+            return mg_error_set(MG_EVERIFY, "%s: log entry %.*s is in the bundle (%s), but the "
+                                            "signed statement (log entry %llu) does not list it",
+                                b->path, (int)strcspn(name + 4, "."), name + 4, name,
+                                (unsigned long long)st->index);
+    }
+    return MG_OK;
+}
+
+/* The statement's log prefix (its first `index` entries, `root`) is one the tree head extends. */
+static int check_anchor(bundle *b, const statement *st, uint64_t size,
+                        const unsigned char root[MG_SHA256_LEN])
+{
+    mg_merkle_proof p;
+    char hex[MG_SHA256_HEX];
+
+    if (proof_decode(&p, json_object_get(st->signed_entry, "consistency")) &&
+        mg_merkle_consistency_verify(st->index, size, st->root, root, &p) == MG_OK)
+        return MG_OK;
+    mg_error_clear();
+    mg_sha256_hex(hex, st->root);
+    return mg_error_set(MG_EVERIFY, "%s: statement.json: the log of %llu entries it vouches for "
+                                    "(root %.16s...) is not one the signed tree head of size %llu "
+                                    "extends (consistency proof)",
+                        b->path, (unsigned long long)st->index, hex, (unsigned long long)size);
 }
 
 /* A content-addressed member: its bytes must hash to its name. */
@@ -557,142 +943,248 @@ static void sort_strings(json_t *arr)
     free(items);
 }
 
-static int number_eq(const json_t *v, double x)
+/* The subject of version.register for the statement's version among `entries`, or NULL. */
+static const json_t *registration(const statement *st, const json_t *entries)
 {
-    return json_is_number(v) && json_number_value(v) == x;
+    const json_t *e, *s, *found = NULL;
+    size_t i;
+
+    json_array_foreach(entries, i, e)
+    {
+        s = json_object_get(e, "subject");
+        if (str_eq(json_object_get(e, "action"), "version.register") &&
+            str_eq(json_object_get(s, "model"), st->model) &&
+            number_eq(json_object_get(s, "version"), (double)st->version))
+            found = s;
+    }
+    return found;
 }
 
-/* Entries, in index order, with the key chain followed; the version's own facts gathered. */
-static int check_story(bundle *b, const json_t *manifest, json_t *summary)
+/*
+ * Does the list hang together, as far as the entries can tell offline? Each listed entry is
+ * about the version (its model, run, data set, registration, reports, comments, transitions)
+ * or the key chain; the registration, model creation, run start and data set are listed; the
+ * transitions run unbroken from "registered" to the stage the statement names. An entry after
+ * the last listed transition, or any entry not listed at all, only the statement's list can
+ * show; this is the check that the store's list agrees with what it lists.
+ */
+static int check_contents(bundle *b, const statement *st, const json_t *entries, json_t *summary,
+                          json_t *reports, const char **artifact)
 {
-    const json_t *list = json_object_get(manifest, "entries"), *model = json_object_get(manifest, "model");
-    uint64_t number = 0;
-    unsigned char root[MG_SHA256_LEN];
-    char prev[MG_SHA256_HEX] = "";
-    json_t *reports = json_array();
-    const char *stage = "registered", *artifact = NULL;
-    int64_t last = -1;
-    uint64_t size = 0;
+    const json_t *reg = registration(st, entries), *run, *start = NULL, *e, *s;
+    const char *stage = "registered", *action;
+    int have_model = 0, have_data = 0, rc = MG_OK;
     size_t i;
-    json_t *idxv, *head = json_object_get(manifest, "tree_head");
-    int rc = MG_OK, registered = 0;
 
-    if ((rc = whole(&number, b, "bundle.json: version", json_object_get(manifest, "version"),
-                    1)) < 0) {
-        json_decref(reports);
-        return rc;
+    if (!reg)
+        return mg_error_set(MG_EVERIFY, "%s: the signed statement lists no version.register entry "
+                                        "for %s version %llu",
+                            b->path, st->model, (unsigned long long)st->version);
+    if (!number_eq(json_object_get(reg, "version_id"), (double)st->version_id))
+        return mg_error_set(MG_EVERIFY, "%s: %s version %llu is registered as version_id %.0f, "
+                                        "the signed statement names %llu",
+                            b->path, st->model, (unsigned long long)st->version,
+                            json_number_value(json_object_get(reg, "version_id")),
+                            (unsigned long long)st->version_id);
+    run = json_object_get(reg, "run_id");
+    json_array_foreach(entries, i, e)
+        if (str_eq(json_object_get(e, "action"), "run.start") && json_is_number(run) &&
+            number_eq(json_object_get(json_object_get(e, "subject"), "run_id"),
+                      json_number_value(run)))
+            start = json_object_get(e, "subject");
+    json_array_foreach(entries, i, e)
+    {
+        uint64_t idx = st->list[i];
+        int ours;
+        action = json_string_value(json_object_get(e, "action"));
+        s = json_object_get(e, "subject");
+        if (idx == 0 || strcmp(action, "key.rotate") == 0) {
+            ours = 1;
+        } else if (strcmp(action, "model.create") == 0 || strcmp(action, "model.update") == 0) {
+            ours = number_eq(json_object_get(s, "model_id"),
+                             json_number_value(json_object_get(reg, "model_id")));
+            have_model |= ours && strcmp(action, "model.create") == 0;
+        } else if (strcmp(action, "run.start") == 0 || strcmp(action, "run.finish") == 0) {
+            ours = json_is_number(run) &&
+                   number_eq(json_object_get(s, "run_id"), json_number_value(run));
+        } else if (strcmp(action, "dataset.register") == 0) {
+            ours = start && number_eq(json_object_get(s, "dataset_id"),
+                                      json_number_value(json_object_get(start, "dataset_id")));
+            have_data |= ours;
+        } else if (strcmp(action, "version.register") == 0 ||
+                   strcmp(action, "version.comment") == 0 ||
+                   strcmp(action, "version.transition") == 0 ||
+                   strcmp(action, "report.write") == 0) {
+            ours = str_eq(json_object_get(s, "model"), st->model) &&
+                   number_eq(json_object_get(s, "version"), (double)st->version) &&
+                   number_eq(json_object_get(s, "version_id"), (double)st->version_id);
+        } else {
+            ours = 0;
+        }
+        if (!ours)
+            return mg_error_set(MG_EVERIFY, "%s: log entry %llu (\"%s\") is in the signed "
+                                            "statement but is not about %s version %llu",
+                                b->path, (unsigned long long)idx, action, st->model,
+                                (unsigned long long)st->version);
+        if (strcmp(action, "version.register") == 0) {
+            if (s != reg)
+                return mg_error_set(MG_EVERIFY, "%s: log entry %llu registers %s version %llu a "
+                                                "second time",
+                                    b->path, (unsigned long long)idx, st->model,
+                                    (unsigned long long)st->version);
+            *artifact = json_string_value(json_object_get(s, "artifact_sha256"));
+            json_object_set(summary, "artifact_sha256", json_object_get(s, "artifact_sha256"));
+            json_object_set(summary, "submitter", json_object_get(e, "actor"));
+        } else if (strcmp(action, "version.transition") == 0) {
+            if (!str_eq(json_object_get(s, "from"), stage) || !json_is_string(json_object_get(s, "to")))
+                return mg_error_set(MG_EVERIFY, "%s: log entry %llu: a transition from %s, but the "
+                                                "listed transitions leave %s version %llu at %s "
+                                                "(one is missing)",
+                                    b->path, (unsigned long long)idx,
+                                    json_string_value(json_object_get(s, "from"))
+                                        ? json_string_value(json_object_get(s, "from"))
+                                        : "(none)",
+                                    st->model, (unsigned long long)st->version, stage);
+            stage = json_string_value(json_object_get(s, "to"));
+        } else if (strcmp(action, "report.write") == 0) {
+            const gov_tar_file *f = NULL;
+            json_t *doc = NULL;
+            const char *sha = json_string_value(json_object_get(s, "sha256"));
+            if ((rc = hashed_member(&f, b, "reports", sha)) == MG_OK &&
+                !(doc = json_loadb(f->data, f->len, 0, NULL)))
+                rc = mg_error_set(MG_EVERIFY, "%s: reports/%s is not JSON", b->path, sha);
+            json_decref(doc);
+            if (rc < 0)
+                return rc;
+            json_array_append_new(reports, json_pack("{s:O,s:O,s:O}", "report_id",
+                                                     json_object_get(s, "report_id"), "kind",
+                                                     json_object_get(s, "kind"), "sha256",
+                                                     json_object_get(s, "sha256")));
+        }
     }
-    if (!json_is_array(list) || json_array_size(list) == 0 ||
-        !number_eq(json_array_get(list, 0), 0)) {
-        json_decref(reports);
-        return mg_error_set(MG_EVERIFY, "%s: bundle.json lists no entries starting at 0", b->path);
+    if (!have_model)
+        return mg_error_set(MG_EVERIFY, "%s: the signed statement lists no model.create entry for "
+                                        "model %s",
+                            b->path, st->model);
+    if (json_is_number(run) && !start)
+        return mg_error_set(MG_EVERIFY, "%s: the signed statement lists no run.start entry for "
+                                        "run %.0f, which made %s version %llu",
+                            b->path, json_number_value(run), st->model,
+                            (unsigned long long)st->version);
+    if (start && !have_data)
+        return mg_error_set(MG_EVERIFY, "%s: the signed statement lists no dataset.register entry "
+                                        "for data set %.0f, which run %.0f used",
+                            b->path, json_number_value(json_object_get(start, "dataset_id")),
+                            json_number_value(run));
+    if (strcmp(stage, st->stage) != 0)
+        return mg_error_set(MG_EVERIFY, "%s: the listed transitions leave %s version %llu at %s, "
+                                        "but the signed statement says %s (a transition is "
+                                        "missing)",
+                            b->path, st->model, (unsigned long long)st->version, stage, st->stage);
+    json_object_set_new(summary, "stage", json_string(stage));
+    return MG_OK;
+}
+
+/* The manifest's lists say exactly what the signed statement and entries say. */
+static int check_manifest_lists(bundle *b, const json_t *manifest, const statement *st,
+                                const json_t *reports, const char *artifact)
+{
+    const json_t *list = json_object_get(manifest, "entries"), *r;
+    json_t *want_art = json_pack("[s]", artifact), *want_rep = json_array();
+    int rc = MG_OK;
+    size_t k;
+
+    int same = json_array_size(list) == st->n;
+
+    for (k = 0; k < json_array_size(list); k++) {
+        uint64_t idx;
+        if ((rc = whole(&idx, b, "bundle.json: an entry index", json_array_get(list, k), 0)) < 0) {
+            json_decref(want_art);
+            json_decref(want_rep);
+            return rc;
+        }
+        same &= k < st->n && idx == st->list[k];
     }
-    /* the head's size first, for the proofs; its signature once the key chain is known */
+    if (!same) {
+        json_decref(want_art);
+        json_decref(want_rep);
+        return mg_error_set(MG_EVERIFY, "%s: bundle.json's entries are not the ones the signed "
+                                        "statement (log entry %llu) lists",
+                            b->path, (unsigned long long)st->index);
+    }
+    json_array_foreach(reports, k, r)
+    {
+        size_t j;
+        json_t *have;
+        int dup = 0;
+        json_array_foreach(want_rep, j, have)
+            dup |= json_equal(have, json_object_get(r, "sha256"));
+        if (!dup)
+            json_array_append(want_rep, json_object_get(r, "sha256"));
+    }
+    sort_strings(want_rep);
+    if (!json_equal(want_art, json_object_get(manifest, "artifacts")) ||
+        !json_equal(want_rep, json_object_get(manifest, "reports")))
+        rc = mg_error_set(MG_EVERIFY, "%s: bundle.json's artifact and report lists are not the "
+                                      "ones the log entries name",
+                          b->path);
+    json_decref(want_art);
+    json_decref(want_rep);
+    return rc;
+}
+
+/* Everything but the archive and the manifest's shape: see mg_gov_verify_bundle(). */
+static int check_bundle(bundle *b, const json_t *manifest, json_t *summary)
+{
+    const json_t *head = json_object_get(manifest, "tree_head");
+    unsigned char root[MG_SHA256_LEN];
+    json_t *entries = json_array(), *reports = json_array();
+    const char *artifact = NULL;
+    uint64_t version, size = 0;
+    statement st;
+    int rc;
+
+    memset(&st, 0, sizeof st);
+    if (!entries || !reports) {
+        rc = mg_error_set(MG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = whole(&version, b, "bundle.json: version", json_object_get(manifest, "version"), 1)) <
+        0)
+        goto done;
+    /* the head's size and root first, for the proofs; its signature once the key chain is known */
     if (!json_is_object(head) || !json_object_get(head, "size") ||
         mg_hash_from_hex(root, json_string_value(json_object_get(head, "root"))
                                    ? json_string_value(json_object_get(head, "root"))
                                    : "") < 0) {
         mg_error_clear();
-        json_decref(reports);
-        return check_tree_head(b, head, size, root);
+        rc = check_tree_head(b, head, size, root);
+        goto done;
     }
     if ((rc = whole(&size, b, "bundle.json: tree_head.size", json_object_get(head, "size"), 0)) <
-        0) {
-        json_decref(reports);
-        return rc;
+            0 ||
+        (rc = statement_read(&st, b)) < 0)
+        goto done;
+    if (!str_eq(json_object_get(manifest, "model"), st.model) || version != st.version) {
+        rc = mg_error_set(MG_EVERIFY, "%s: bundle.json is about %s version %llu, the signed "
+                                      "statement about %s version %llu",
+                          b->path, json_string_value(json_object_get(manifest, "model")),
+                          (unsigned long long)version, st.model, (unsigned long long)st.version);
+        goto done;
     }
-    json_array_foreach(list, i, idxv)
-    {
-        uint64_t idx;
-        json_t *e = NULL;
-        const json_t *s;
-        const char *action;
-        if ((rc = whole(&idx, b, "bundle.json: an entry index", idxv, 0)) < 0)
-            break;
-        if ((int64_t)idx <= last) {
-            rc = mg_error_set(MG_EVERIFY, "%s: bundle.json: entries must be increasing indices",
-                              b->path);
-            break;
-        }
-        if ((rc = check_entry(b, idx, size, root, (int64_t)idx == last + 1 && prev[0] ? prev : NULL,
-                              &e)) < 0)
-            break;
-        {
-            mg_buf bytes = MG_BUF_INIT;
-            unsigned char d[MG_SHA256_LEN];
-            mg_jcs_append(&bytes, e);
-            mg_sha256_digest(d, bytes.ptr, bytes.len);
-            mg_sha256_hex(prev, d);
-            mg_buf_free(&bytes);
-        }
-        last = (int64_t)idx;
-        action = json_string_value(json_object_get(e, "action"));
-        s = json_object_get(e, "subject");
-        if (json_equal(json_object_get(s, "model"), (json_t *)model) &&
-            number_eq(json_object_get(s, "version"), (double)number)) {
-            if (strcmp(action, "version.register") == 0) {
-                registered = 1;
-                artifact = json_string_value(json_object_get(s, "artifact_sha256"));
-                json_object_set(summary, "artifact_sha256", json_object_get(s, "artifact_sha256"));
-                json_object_set(summary, "submitter", json_object_get(e, "actor"));
-            } else if (strcmp(action, "version.transition") == 0) {
-                stage = json_string_value(json_object_get(s, "to"));
-                json_object_set(summary, "stage", json_object_get(s, "to"));
-            } else if (strcmp(action, "report.write") == 0) {
-                const gov_tar_file *f = NULL;
-                json_t *doc = NULL;
-                const char *sha = json_string_value(json_object_get(s, "sha256"));
-                if ((rc = hashed_member(&f, b, "reports", sha)) == MG_OK &&
-                    !(doc = json_loadb(f->data, f->len, 0, NULL)))
-                    rc = mg_error_set(MG_EVERIFY, "%s: reports/%s is not JSON", b->path, sha);
-                json_decref(doc);
-                json_array_append_new(reports, json_pack("{s:O,s:O,s:O}", "report_id",
-                                                         json_object_get(s, "report_id"), "kind",
-                                                         json_object_get(s, "kind"), "sha256",
-                                                         json_object_get(s, "sha256")));
-            }
-        }
-        json_decref(e);
-        if (rc < 0)
-            break;
-    }
-    if (rc == MG_OK)
-        rc = check_tree_head(b, head, size, root);
-    if (rc == MG_OK && !registered)
-        rc = mg_error_set(MG_EVERIFY, "%s: no version.register entry for %s version %llu", b->path,
-                          json_string_value(model) ? json_string_value(model) : "?",
-                          (unsigned long long)number);
-    if (rc == MG_OK)
-        rc = hashed_member(NULL, b, "artifacts", artifact);
-    if (rc == MG_OK) {
-        /* the manifest's lists say exactly what the signed entries say */
-        json_t *want_art = json_pack("[s]", artifact), *want_rep = json_array(), *r;
-        size_t k;
-        json_array_foreach(reports, k, r)
-        {
-            size_t j;
-            json_t *have;
-            int dup = 0;
-            json_array_foreach(want_rep, j, have)
-                dup |= json_equal(have, json_object_get(r, "sha256"));
-            if (!dup)
-                json_array_append(want_rep, json_object_get(r, "sha256"));
-        }
-        sort_strings(want_rep);
-        if (!json_equal(want_art, json_object_get(manifest, "artifacts")) ||
-            !json_equal(want_rep, json_object_get(manifest, "reports")))
-            rc = mg_error_set(MG_EVERIFY, "%s: bundle.json's artifact and report lists are not "
-                                          "the ones the log entries name",
-                              b->path);
-        json_decref(want_art);
-        json_decref(want_rep);
-    }
-    if (rc == MG_OK) {
-        json_object_set_new(summary, "stage", json_string(stage));
-        json_object_set_new(summary, "entries", json_integer((json_int_t)json_array_size(list)));
-        json_object_set_new(summary, "reports", reports);
-        reports = NULL;
-    }
+    if ((rc = check_listed(b, &st, size, root, entries)) < 0 || (rc = check_no_extra(b, &st)) < 0 ||
+        (rc = check_tree_head(b, head, size, root)) < 0 ||
+        (rc = check_anchor(b, &st, size, root)) < 0 ||
+        (rc = check_contents(b, &st, entries, summary, reports, &artifact)) < 0 ||
+        (rc = hashed_member(NULL, b, "artifacts", artifact)) < 0 ||
+        (rc = check_manifest_lists(b, manifest, &st, reports, artifact)) < 0)
+        goto done;
+    json_object_set_new(summary, "entries", json_integer((json_int_t)st.n));
+    json_object_set_new(summary, "statement", statement_summary(st.entry, st.signed_entry));
+    json_object_set(summary, "reports", reports);
+done:
+    statement_free(&st);
+    json_decref(entries);
     json_decref(reports);
     return rc;
 }
@@ -702,6 +1194,7 @@ int mg_gov_verify_bundle(json_t **summary, const char *path, const char *trusted
     bundle b;
     mg_buf data = MG_BUF_INIT;
     json_t *manifest = NULL, *sum = NULL, *keys;
+    const char *format;
     char trusted[MG_SHA256_HEX];
     size_t i;
     int rc;
@@ -722,8 +1215,15 @@ int mg_gov_verify_bundle(json_t **summary, const char *path, const char *trusted
     }
     if ((rc = canonical_member(&manifest, &b, "bundle.json")) < 0)
         goto done;
-    if (!json_is_string(json_object_get(manifest, "format")) ||
-        strcmp(json_string_value(json_object_get(manifest, "format")), FORMAT) != 0) {
+    format = json_string_value(json_object_get(manifest, "format"));
+    if (format && strcmp(format, FORMAT_1) == 0) {
+        rc = mg_error_set(MG_EVERIFY, "%s: a %s bundle carries no signed statement of which "
+                                      "entries it holds, so a left-out entry would go unseen: "
+                                      "refused; export it again",
+                          path, FORMAT_1);
+        goto done;
+    }
+    if (!format || strcmp(format, FORMAT) != 0) {
         rc = mg_error_set(MG_EVERIFY, "%s: bundle.json is not a %s manifest", path, FORMAT);
         goto done;
     }
@@ -747,7 +1247,11 @@ int mg_gov_verify_bundle(json_t **summary, const char *path, const char *trusted
     sum = json_pack("{s:s,s:O,s:O,s:O}", "bundle", path, "model", json_object_get(manifest, "model"),
                     "version", json_object_get(manifest, "version"), "tree_head",
                     json_object_get(manifest, "tree_head"));
-    if ((rc = check_story(&b, manifest, sum)) < 0)
+    if (!sum) {
+        rc = mg_error_set(MG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = check_bundle(&b, manifest, sum)) < 0)
         goto done;
     /* every listed file checked, and no file the manifest does not account for */
     json_array_foreach(json_object_get(manifest, "artifacts"), i, keys)

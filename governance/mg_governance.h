@@ -665,35 +665,54 @@ int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned th
 
 /*
  * Write the audit bundle of version `number` of `model` to `path` (a ustar
- * archive, written atomically):
- *   bundle.json      {"format":"modelgov-audit-bundle/1","model","version",
+ * archive, written atomically). First `by` (any role) appends the bundle's
+ * statement to the log: an "audit.export" entry whose subject is
+ * {"model","version","version_id","stage","entries":[i...],"size","root"},
+ * "entries" being every entry of the version's story among the log's first
+ * "size" entries (size = the statement's own index) and "root" their Merkle
+ * root. The archive then holds:
+ *   bundle.json      {"format":"modelgov-audit-bundle/2","model","version",
  *                     "tree_head":{signed},"entries":[i...],"keys":[id...],
  *                     "artifacts":[sha...],"reports":[sha...]} (canonical JSON)
- *   log/<i>.json     signed entry + "proof": its inclusion proof in that tree head
+ *   statement.json   the statement entry signed, its inclusion proof in that
+ *                     tree head ("proof") and the consistency proof from
+ *                     "size" to the tree head's size ("consistency")
+ *   log/<i>.json     each listed entry signed + "proof": its inclusion proof
  *   keys/<id>.pem    every signing key, exactly as the log announced it
  *   artifacts/<sha>  the version's model artifact
- *   reports/<sha>    its reports
- * The entries are the version's story: entry 0 and every key rotation (the
- * key chain), the model's creation and updates, the data set, the run, the
- * registration, reports, comments and transitions. *summary (may be NULL)
- * gets the manifest with "bytes" and "path". Errors: MG_ENOTFOUND, MG_EIO.
+ *   reports/<sha>    its reports (those the statement's entries name)
+ * The story is entry 0 and every key rotation (the key chain), the model's
+ * creation and updates, the data set, the run, the registration, reports,
+ * comments and transitions. The tree head is the one the statement's commit
+ * signed. *summary (may be NULL) gets the manifest with "bytes", "path" and
+ * "statement":{"index","time","key_id","stage","root"}. A failure after the
+ * statement was logged leaves it in the log (an export that wrote no file).
+ * Errors: MG_ENOTFOUND, MG_EPERM (no actor), MG_ECONFLICT (the key was
+ * rotated in the same commit: export again), MG_EIO.
  */
-int mg_gov_audit_export(json_t **summary, mg_store *s, const char *model, int64_t number,
-                        const char *path);
+int mg_gov_audit_export(json_t **summary, mg_store *s, const mg_actor *by, const char *model,
+                        int64_t number, const char *path);
 
 /*
  * Verify an audit bundle with no store: the archive byte for byte (tar
- * checksums, zero padding), the manifest canonical and complete, the key
- * chain from entry 0, each entry canonical, signed by the key in force, its
- * leaf included in the tree head by its proof, the tree head signed; the
- * artifact and reports hash to the sha256 the entries name. A bundle without
- * a signed tree head is refused. `trusted_key` (NULL or "": none) pins the
- * key entry 0 must announce: a key id or the path of its public key PEM.
- * On success *summary is {"bundle","model","version","stage","submitter",
- * "artifact_sha256","entries","reports":[...],"tree_head","keys"} and
- * "trusted_key" when pinned. Errors: MG_EVERIFY naming the first failure,
- * MG_EPARSE (not a tar), MG_ENOTFOUND, MG_ETOOBIG (over 2 GiB), MG_EINVAL
- * (trusted key).
+ * checksums, zero padding), the manifest canonical and complete; the
+ * statement's signature, with the key it names, before anything it lists is
+ * believed; then each entry it lists, present (a missing one is named),
+ * canonical, chained, signed by the key in force along the chain from entry
+ * 0, included in the tree head by its proof; the statement itself the same
+ * way; no log entry beyond those listed (an extra one is named); the tree
+ * head signed; the statement's log prefix consistent with it; the listed
+ * entries all about the version, holding its registration, model, run and
+ * data set, and transitions unbroken up to the stage the statement names;
+ * the artifact and reports hash to the sha256 the entries name. A bundle
+ * without a signed tree head or statement (format /1) is refused. Counts
+ * and indices must be whole numbers within 2^53. `trusted_key` (NULL or "":
+ * none) pins the key entry 0 must announce: a key id or the path of its
+ * public key PEM. On success *summary is {"bundle","model","version","stage",
+ * "submitter","artifact_sha256","entries","reports":[...],"tree_head",
+ * "statement","keys"} and "trusted_key" when pinned. Errors: MG_EVERIFY
+ * naming the first failure, MG_EPARSE (not a tar), MG_ENOTFOUND,
+ * MG_ETOOBIG (over 2 GiB), MG_EINVAL (trusted key).
  */
 int mg_gov_verify_bundle(json_t **summary, const char *path, const char *trusted_key);
 

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,8 @@ static char *find(char *hay, size_t len, const char *needle)
 /* tar(1)'s own ustar archive of the unpacked bundle: regular files only, bundle.json first. */
 static void repack(const char *dir, const char *out)
 {
-    ck_assert_int_eq(fx_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json $(find log keys "
-                        "artifacts reports -type f | sort)",
+    ck_assert_int_eq(fx_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json statement.json "
+                        "$(find log keys artifacts reports -type f | sort)",
                         dir, out),
                      0);
 }
@@ -34,13 +35,15 @@ static void setup(void)
 {
     mg_store *s = NULL;
     json_t *sum = NULL;
+    mg_actor local;
 
+    mg_actor_local(&local);
     store_dir = tu_path("store");
     bundle_path = tu_path("credit-1.tar");
     ck_assert_int_eq(fx_sh("rm -rf '%s'", store_dir), 0); /* CK_FORK=no runs every test here */
     fixture_build(&fx, store_dir);
     ck_assert_int_eq(mg_store_open(&s, store_dir), MG_OK);
-    ck_assert_msg(mg_gov_audit_export(&sum, s, "credit", 1, bundle_path) == MG_OK, "%s",
+    ck_assert_msg(mg_gov_audit_export(&sum, s, &local, "credit", 1, bundle_path) == MG_OK, "%s",
                   mg_error_last());
     /* entries 0-11 except 12 (a token) tell credit v1's story: keys, data, run, model, version */
     ck_assert_uint_eq(json_array_size(json_object_get(sum, "entries")), 12);
@@ -85,6 +88,15 @@ START_TEST(test_governance_bundle_verifies_without_store)
     ck_assert_uint_eq(json_array_size(json_object_get(sum, "reports")), 2);
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(sum, "keys"), 0)),
                      fx.first_key);
+    /* the statement is entry 13, the export's own, vouching for entries 0-11 of the first 13 */
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "entries")), 12);
+    ck_assert_int_eq(json_number_value(json_object_get(json_object_get(sum, "statement"), "index")),
+                     13);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(sum, "statement"), "stage")),
+                     "approved");
+    ck_assert_int_eq(json_number_value(json_object_get(json_object_get(sum, "tree_head"), "size")),
+                     14);
+    ck_assert_ptr_null(json_object_get(sum, "trusted_key"));
     json_decref(sum);
 }
 END_TEST
@@ -96,7 +108,7 @@ START_TEST(test_governance_bundle_is_plain_tar)
     size_t len;
     ck_assert_int_eq(fx_sh("tar tf '%s' > '%s'", bundle_path, out), 0);
     text = slurp(out, &len);
-    ck_assert_int_eq(strncmp(text, "bundle.json\n", 12), 0);
+    ck_assert_int_eq(strncmp(text, "bundle.json\nstatement.json\n", 27), 0);
     ck_assert_ptr_nonnull(strstr(text, "log/0.json\n"));
     ck_assert_ptr_nonnull(strstr(text, "log/10.json\n"));
     ck_assert_ptr_null(strstr(text, "log/12.json\n"));
@@ -171,7 +183,7 @@ START_TEST(test_governance_bundle_named_failures)
         spit(altered, data, len);
         ck_assert_int_eq(mg_gov_verify_bundle(&sum, altered, NULL), MG_EVERIFY);
         ck_assert_ptr_nonnull(
-            strstr(mg_error_last(), "tree head of size 13: Ed25519 signature does not verify"));
+            strstr(mg_error_last(), "tree head of size 14: Ed25519 signature does not verify"));
         *at = keep;
     }
 
@@ -282,7 +294,7 @@ static void put_canonical(const char *dir, const char *name, const json_t *v)
     mg_buf b = MG_BUF_INIT;
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    ck_assert_int_eq(fx_sh("chmod u+w '%s'", path), 0);
+    ck_assert_int_eq(fx_sh("[ ! -e '%s' ] || chmod u+w '%s'", path, path), 0);
     ck_assert_msg(mg_jcs_append(&b, v) == MG_OK, "%s", mg_error_last());
     spit(path, b.ptr, b.len);
     mg_buf_free(&b);
@@ -356,6 +368,210 @@ START_TEST(test_governance_bundle_rejects_bad_numbers)
 }
 END_TEST
 
+/* The statement as statement.json holds it in the unpacked bundle `dir`: its listed entries. */
+static json_t *statement_list(json_t *st)
+{
+    return json_object_get(json_object_get(json_object_get(st, "entry"), "subject"), "entries");
+}
+
+/* Drop index `idx` from a JSON array of indices. */
+static void drop_index(json_t *list, double idx)
+{
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (json_number_value(json_array_get(list, i)) == idx) {
+            json_array_remove(list, i);
+            return;
+        }
+    ck_abort_msg("index %.0f not listed", idx);
+}
+
+/* bundle.json's entries without `idx`, as a careful forger would also write them. */
+static void manifest_without(const char *dir, double idx)
+{
+    json_t *m = load_member(dir, "bundle.json");
+    drop_index(json_object_get(m, "entries"), idx);
+    put_canonical(dir, "bundle.json", m);
+    json_decref(m);
+}
+
+static void expect_refused(const char *re, const char *want)
+{
+    json_t *sum = NULL;
+    ck_assert_int_eq(mg_gov_verify_bundle(&sum, re, NULL), MG_EVERIFY);
+    ck_assert_msg(strstr(mg_error_last(), want), "%s", mg_error_last());
+    ck_assert_ptr_null(sum);
+}
+
+/*
+ * An entry taken out of the archive (the approval, entry 9) with the statement left as it is:
+ * refused, naming the entry, whether or not bundle.json's own list was edited to match; and
+ * through the command line.
+ */
+START_TEST(test_governance_bundle_left_out_entry_named)
+{
+    char *dir = unpack("left-out"), *re = tu_path("left-out.tar"), *out = NULL, *err = NULL;
+    const char *want = "log entry 9 is missing: the signed statement (log entry 13) lists it, "
+                       "but the bundle holds no log/9.json";
+
+    ck_assert_int_eq(fx_sh("rm '%s/log/9.json'", dir), 0);
+    repack(dir, re);
+    expect_refused(re, want);
+    manifest_without(dir, 9);
+    repack(dir, re);
+    expect_refused(re, want);
+    ck_assert_int_eq(tu_run(&out, &err, "verify --bundle '%s'", re), 1);
+    ck_assert_ptr_nonnull(strstr(err, want));
+    ck_assert_ptr_null(strstr(out ? out : "", "verifies"));
+    free(out);
+    free(err);
+    free(dir);
+    free(re);
+}
+END_TEST
+
+/* A genuine signed entry with a valid proof, but one the statement does not list: named. */
+START_TEST(test_governance_bundle_extra_entry_named)
+{
+    char *dir = unpack("extra"), *re = tu_path("extra.tar");
+    json_t *se = NULL, *proof = NULL, *m;
+    mg_store *s = NULL;
+
+    ck_assert_int_eq(mg_store_open(&s, store_dir), MG_OK);
+    ck_assert_int_eq(mg_gov_log_entry(&se, s, 12), MG_OK); /* token.create */
+    ck_assert_int_eq(mg_gov_inclusion_proof(&proof, s, 12, 14), MG_OK);
+    mg_store_close(s);
+    json_object_set(se, "proof", json_object_get(proof, "proof"));
+    put_canonical(dir, "log/12.json", se);
+    m = load_member(dir, "bundle.json");
+    json_array_append_new(json_object_get(m, "entries"), json_integer(12));
+    put_canonical(dir, "bundle.json", m);
+    repack(dir, re);
+    expect_refused(re, "log entry 12 is in the bundle (log/12.json), but the signed statement "
+                       "(log entry 13) does not list it");
+    json_decref(m);
+    json_decref(se);
+    json_decref(proof);
+    free(dir);
+    free(re);
+}
+END_TEST
+
+/* Re-sign statement.json's entry with `k` and recompute its leaf hash, as a key holder would. */
+static void resign(json_t *st, const mg_key *k)
+{
+    unsigned char sig[MG_ED25519_SIG_LEN], leaf[MG_SHA256_LEN];
+    char hex[MG_SHA256_HEX];
+    mg_buf bytes = MG_BUF_INIT, b64 = MG_BUF_INIT;
+
+    ck_assert_int_eq(mg_jcs_append(&bytes, json_object_get(st, "entry")), MG_OK);
+    ck_assert_int_eq(mg_key_sign(sig, k, bytes.ptr, bytes.len), MG_OK);
+    ck_assert_int_eq(mg_base64_encode(&b64, sig, sizeof sig), MG_OK);
+    ck_assert_int_eq(mg_merkle_leaf_hash(leaf, bytes.ptr, bytes.len), MG_OK);
+    mg_sha256_hex(hex, leaf);
+    json_object_set_new(st, "signature", json_string(b64.ptr));
+    json_object_set_new(st, "leaf_hash", json_string(hex));
+    mg_buf_free(&bytes);
+    mg_buf_free(&b64);
+}
+
+/*
+ * The statement's signature: one changed character fails it; a statement edited to leave out
+ * entry 9 (with log/9.json and bundle.json's list to match) fails it; and the same edit
+ * re-signed with the log's own private key is still not the statement the log holds: its
+ * leaf is not in the signed tree head.
+ */
+START_TEST(test_governance_bundle_statement_signature)
+{
+    char *dir = unpack("forged"), *re = tu_path("forged.tar"), key_path[2048];
+    json_t *st = load_member(dir, "statement.json"), *orig = json_deep_copy(st);
+    const char *sig = json_string_value(json_object_get(st, "signature"));
+    char *flipped = strdup(sig);
+    mg_key *k = NULL;
+
+    /* one base64 character of the signature */
+    flipped[5] = flipped[5] == 'A' ? 'B' : 'A';
+    json_object_set_new(st, "signature", json_string(flipped));
+    put_canonical(dir, "statement.json", st);
+    repack(dir, re);
+    expect_refused(re, "statement.json (log entry 13): Ed25519 signature does not verify with key");
+
+    /* a forged statement that omits entry 9, with the bundle made to agree */
+    json_decref(st);
+    st = json_deep_copy(orig);
+    drop_index(statement_list(st), 9);
+    ck_assert_uint_eq(json_array_size(statement_list(st)), 11);
+    put_canonical(dir, "statement.json", st);
+    ck_assert_int_eq(fx_sh("rm '%s/log/9.json'", dir), 0);
+    manifest_without(dir, 9);
+    repack(dir, re);
+    expect_refused(re, "statement.json (log entry 13): Ed25519 signature does not verify with key");
+
+    /* the same, signed by the key in force (the store's private key): not what the log holds */
+    snprintf(key_path, sizeof key_path, "%s/keys/%s.pem", store_dir,
+             json_string_value(json_object_get(st, "key_id")));
+    ck_assert_int_eq(mg_key_load(&k, key_path), MG_OK);
+    resign(st, k);
+    put_canonical(dir, "statement.json", st);
+    repack(dir, re);
+    expect_refused(re, "log entry 13: its inclusion proof does not lead to the signed tree "
+                       "head's root (size 14)");
+
+    mg_key_free(k);
+    free(flipped);
+    json_decref(st);
+    json_decref(orig);
+    free(dir);
+    free(re);
+}
+END_TEST
+
+/* Run SQL on the store behind the log's back (the inventory tables carry no triggers). */
+static void store_sql(const char *stmt)
+{
+    char db[2048], *err = NULL;
+    sqlite3 *h;
+
+    snprintf(db, sizeof db, "%s/modelgov.db", store_dir);
+    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(h, stmt, NULL, NULL, &err) == SQLITE_OK, "%s: %s", stmt, err);
+    ck_assert_int_eq(sqlite3_changes(h), 1);
+    sqlite3_close(h);
+}
+
+static void export_to(const char *path)
+{
+    mg_store *s = NULL;
+    mg_actor local;
+
+    mg_actor_local(&local);
+    ck_assert_int_eq(mg_store_open(&s, store_dir), MG_OK);
+    ck_assert_msg(mg_gov_audit_export(NULL, s, &local, "credit", 1, path) == MG_OK, "%s",
+                  mg_error_last());
+    mg_store_close(s);
+}
+
+/*
+ * A statement the store really signed and logged, but whose list its damaged tables got
+ * wrong, is caught offline by what the listed entries say: without the approval's row the
+ * list stops at pending_review while the statement says approved; with the comment's row
+ * pointing at entry 12 (a token) the list holds an entry about something else.
+ */
+START_TEST(test_governance_bundle_statement_contents)
+{
+    char *re = tu_path("lying.tar");
+
+    store_sql("DELETE FROM transitions WHERE log_index = 9");
+    export_to(re);
+    expect_refused(re, "the listed transitions leave credit version 1 at pending_review, but the "
+                       "signed statement says approved (a transition is missing)");
+    store_sql("UPDATE comments SET log_index = 12 WHERE log_index = 11");
+    export_to(re);
+    expect_refused(re, "log entry 12 (\"token.create\") is in the signed statement but is not "
+                       "about credit version 1");
+    free(re);
+}
+END_TEST
+
 /*
  * --trusted-key: the founding key, by id or by its PEM (here the bundle's own keys/ file),
  * passes and is reported; the chain's second key, or another store's, fails at entry 0; a
@@ -422,6 +638,27 @@ START_TEST(test_governance_bundle_trusted_key)
 }
 END_TEST
 
+/* A bundle of the first format has no statement, so cannot show an omission: refused. */
+START_TEST(test_governance_bundle_old_format_refused)
+{
+    char *dir = unpack("old"), *re = tu_path("old.tar");
+    json_t *m = load_member(dir, "bundle.json");
+
+    json_object_set_new(m, "format", json_string("modelgov-audit-bundle/1"));
+    put_canonical(dir, "bundle.json", m);
+    ck_assert_int_eq(fx_sh("rm '%s/statement.json' && touch '%s/statement.json'", dir, dir), 0);
+    ck_assert_int_eq(fx_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json $(find log keys "
+                        "artifacts reports -type f | sort)",
+                        dir, re),
+                     0);
+    expect_refused(re, "a modelgov-audit-bundle/1 bundle carries no signed statement of which "
+                       "entries it holds");
+    json_decref(m);
+    free(dir);
+    free(re);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("governance_bundle");
@@ -437,7 +674,12 @@ int main(void)
     tcase_add_test(tc, test_governance_bundle_named_failures);
     tcase_add_test(tc, test_governance_bundle_content_checks);
     tcase_add_test(tc, test_governance_bundle_rejects_bad_numbers);
+    tcase_add_test(tc, test_governance_bundle_left_out_entry_named);
+    tcase_add_test(tc, test_governance_bundle_extra_entry_named);
+    tcase_add_test(tc, test_governance_bundle_statement_signature);
+    tcase_add_test(tc, test_governance_bundle_statement_contents);
     tcase_add_test(tc, test_governance_bundle_trusted_key);
+    tcase_add_test(tc, test_governance_bundle_old_format_refused);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
