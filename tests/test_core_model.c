@@ -358,6 +358,30 @@ START_TEST(test_core_metrics_auc_ties)
 }
 END_TEST
 
+/* A diverged model predicts NaN: NaN compares unequal to itself, so a tie-run loop that
+ * waits for a score to equal itself would never end. Every entry point must refuse it. */
+START_TEST(test_core_metrics_not_finite)
+{
+    const double y[] = {0, 1, 1, 0}, s[] = {0.1, NAN, 0.4, 0.3}, inf[] = {0.1, 0.2, INFINITY, 0};
+    const double pk[] = {.5, .5, .2, .8, NAN, 1, .3, .7}, yk[] = {0, 1, 1, 0};
+    mg_metrics m;
+    double auc;
+
+    ck_assert_int_eq(mg_metrics_auc(&auc, y, s, 4), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "score of row 1 is not a finite number"));
+    ck_assert_int_eq(mg_metrics_auc(&auc, y, inf, 4), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "row 2"));
+    ck_assert_int_eq(mg_metrics_compute(&m, MG_TASK_BINARY, y, s, 4, 2, 0), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "prediction of row 1 is not a finite"));
+    ck_assert_ptr_null(m.confusion);
+    ck_assert_int_eq(mg_metrics_compute(&m, MG_TASK_MULTICLASS, yk, pk, 4, 2, 0), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "prediction of row 2"));
+    ck_assert_int_eq(mg_metrics_compute(&m, MG_TASK_REGRESSION, s, y, 4, 0, 0), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "label of row 1"));
+    ck_assert_int_eq(mg_metrics_compute(&m, MG_TASK_REGRESSION, y, inf, 4, 0, 0), MG_EINVAL);
+}
+END_TEST
+
 /* Predictions at 0.5: 0 1 1 0 1 vs labels 0 1 0 0 1 ... worked below. */
 START_TEST(test_core_metrics_binary)
 {
@@ -613,6 +637,7 @@ Suite *core_model_suite(void)
     tcase_add_test(tc, test_core_optim_adam_first_steps);
     tcase_add_test(tc, test_core_optim_schedules);
     tcase_add_test(tc, test_core_metrics_auc_ties);
+    tcase_add_test(tc, test_core_metrics_not_finite);
     tcase_add_test(tc, test_core_metrics_binary);
     tcase_add_test(tc, test_core_metrics_multiclass_and_regression);
     tcase_add_test(tc, test_core_model_hand_written_files);
