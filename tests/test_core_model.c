@@ -344,6 +344,45 @@ START_TEST(test_core_optim_schedules)
 }
 END_TEST
 
+/* A row's prediction must not depend on the batch it comes in: the web API predicts one
+ * row, the CLI a file, explainers thousands of perturbed rows, and an auditor compares them
+ * bit for bit. A wide softmax MLP on random rows: alone, all at once, and from an odd offset. */
+START_TEST(test_core_predict_batch_independent)
+{
+    enum { D = 37, N = 203, K = 3 };
+    static const size_t hidden[] = {64, 32};
+    mg_model_spec sp = MG_MODEL_SPEC_INIT;
+    double *X = malloc(N * D * sizeof *X), *all = malloc(N * K * sizeof *all);
+    double *part = malloc(N * K * sizeof *part), one[K];
+    mg_model *m;
+    mg_rng r;
+
+    sp.type = MG_MODEL_MLP;
+    sp.inputs = D;
+    sp.classes = K;
+    sp.hidden = hidden;
+    sp.nhidden = 2;
+    ck_assert_int_eq(mg_model_create(&m, &sp, NULL), MG_OK);
+    mg_model_init_params(m, 11);
+    mg_rng_seed(&r, 5);
+    for (size_t i = 0; i < N * D; i++)
+        X[i] = 4.0 * mg_rng_uniform(&r) - 2.0;
+    ck_assert_int_eq(mg_model_predict_encoded(m, X, N, all), MG_OK);
+    for (size_t i = 0; i < N; i++) {
+        ck_assert_int_eq(mg_model_predict_encoded(m, X + i * D, 1, one), MG_OK);
+        ck_assert_msg(memcmp(one, all + i * K, sizeof one) == 0, "row %zu alone differs", i);
+    }
+    ck_assert_int_eq(mg_model_predict_encoded(m, X + 7 * D, 100, part), MG_OK);
+    ck_assert(memcmp(part, all + 7 * K, 100 * K * sizeof *part) == 0);
+    ck_assert_int_eq(mg_model_predict_encoded(m, X + 190 * D, 13, part), MG_OK);
+    ck_assert(memcmp(part, all + 190 * K, 13 * K * sizeof *part) == 0);
+    mg_model_free(m);
+    free(X);
+    free(all);
+    free(part);
+}
+END_TEST
+
 /* ---- metrics ---- */
 
 /* Labels 0 1 1 0 1, scores .1 .4 .4 .4 .9. Positive/negative pairs: (.4 vs .1) 1,
@@ -636,6 +675,7 @@ Suite *core_model_suite(void)
     tcase_add_test(tc, test_core_optim_sgd_momentum);
     tcase_add_test(tc, test_core_optim_adam_first_steps);
     tcase_add_test(tc, test_core_optim_schedules);
+    tcase_add_test(tc, test_core_predict_batch_independent);
     tcase_add_test(tc, test_core_metrics_auc_ties);
     tcase_add_test(tc, test_core_metrics_not_finite);
     tcase_add_test(tc, test_core_metrics_binary);
