@@ -6,12 +6,16 @@
 #include "http_client.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static mg_server *srv;
 static char base[128];
@@ -323,6 +327,64 @@ START_TEST(test_web_bad_listen_and_missing_store)
 }
 END_TEST
 
+/*
+ * The client itself refuses a URL or a header line that could split the
+ * request (defence in depth under the webhook check): nothing connects to
+ * the listener for those, while a clean request does.
+ */
+START_TEST(test_web_client_refuses_unsafe_bytes)
+{
+    static const char *const bad[][2] = {
+        {"/a\r\nX-Evil: 1", "control byte 0x0d at offset 24"},
+        {"/a\nHost: evil", "control byte 0x0a at offset 24"},
+        {"/a\x01", "control byte 0x01 at offset 24"},
+        {"/a b", "space at offset 24"},
+        {"/\xc3\xa9", "non-ASCII byte 0xc3 at offset 23"},
+    };
+    const char *const evil_header[] = {"X-Ok: 1\r\nX-Evil: 1", NULL};
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    web_http_response r = WEB_HTTP_RESPONSE_INIT;
+    web_http_options o = {0};
+    char url[256], want[128];
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), cfd;
+    unsigned port;
+
+    ck_assert_int_ge(lfd, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(lfd, 8), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    port = ntohs(a.sin_port);
+    o.timeout_ms = 300;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        /* "http://127.0.0.1:NNNNN" is 22 bytes: the path starts at offset 22 */
+        snprintf(url, sizeof url, "http://127.0.0.1:%05u%s", port, bad[i][0]);
+        ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_EINVAL);
+        snprintf(want, sizeof want, "URL: %s", bad[i][1]);
+        ck_assert_str_eq(mg_error_last(), want);
+        web_http_response_free(&r);
+    }
+    snprintf(url, sizeof url, "http://u@127.0.0.1:%05u/", port);
+    ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_EINVAL);
+    ck_assert_str_eq(mg_error_last(),
+                     "URL: user information ('...@') before the host is not allowed");
+    snprintf(url, sizeof url, "http://127.0.0.1:%05u/ok", port);
+    o.headers = evil_header;
+    ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_EINVAL);
+    ck_assert_str_eq(mg_error_last(), "header line 1: control byte 0x0d at offset 7");
+    ck_assert_int_eq(accept(lfd, NULL, NULL), -1); /* nobody connected */
+    o.headers = NULL;
+    ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_EIO); /* connects, no answer */
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "timed out"));
+    ck_assert_int_ge(cfd = accept(lfd, NULL, NULL), 0);
+    close(cfd);
+    close(lfd);
+}
+END_TEST
+
 /* HTTPS with a self-signed certificate made by the openssl command. */
 START_TEST(test_web_tls)
 {
@@ -378,6 +440,7 @@ static Suite *web_suite(void)
     suite_add_tcase(s, tc);
     tcase_add_test(plain, test_web_bad_listen_and_missing_store);
     tcase_add_test(plain, test_web_tls);
+    tcase_add_test(plain, test_web_client_refuses_unsafe_bytes);
     suite_add_tcase(s, plain);
     return s;
 }

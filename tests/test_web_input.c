@@ -157,6 +157,55 @@ START_TEST(test_web_input_types_and_unknown_fields)
 }
 END_TEST
 
+/*
+ * A webhook URL goes on a request line as it is: bytes that could split the
+ * request (CR, LF, other controls, space, non-ASCII) and user information
+ * before the host are refused, naming the field, and nothing is registered.
+ */
+START_TEST(test_web_input_webhook_url_bytes)
+{
+    char head[512], *body;
+
+    /* "http://127.0.0.1:1/a" is 20 bytes: offsets 0..19 */
+    expect("{\"url\":\"http://127.0.0.1:1/a\\r\\nX-Evil: 1\"}", 422, "unprocessable",
+           "field 'url': control byte 0x0d at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a\\nHost: evil\"}", 422, "unprocessable",
+           "field 'url': control byte 0x0a at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a\\u0001\"}", 422, "unprocessable",
+           "field 'url': control byte 0x01 at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a\\t\"}", 422, "unprocessable",
+           "field 'url': control byte 0x09 at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a\\u007f\"}", 422, "unprocessable",
+           "field 'url': control byte 0x7f at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a b\"}", 422, "unprocessable",
+           "field 'url': space at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/\xc3\xa9\"}", 422, "unprocessable",
+           "field 'url': non-ASCII byte 0xc3 at offset 19");
+    expect("{\"url\":\"http://127.0.0.1\xef\xbc\x8e"
+           "1:1/\"}",
+           422, "unprocessable",
+           "field 'url': non-ASCII byte 0xef at offset 16");
+    expect("{\"url\":\"http://user:pw@127.0.0.1:1/\"}", 422, "unprocessable",
+           "field 'url': user information ('...@') before the host is not allowed");
+    /* the host is example.com, not the loopback address its port field seems to name */
+    expect("{\"url\":\"http://127.0.0.1:80@example.com/\"}", 422, "unprocessable",
+           "field 'url': user information ('...@') before the host is not allowed");
+    snprintf(head, sizeof head,
+             "GET /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, NULL, 0), 200);
+    ck_assert_str_eq(body, "{\"webhooks\":[]}");
+    free(body);
+    /* '@' and percent escapes in the path are fine */
+    {
+        const char *ok = "{\"url\":\"http://127.0.0.1:1/a@b%0d%0a\"}";
+        ck_assert_uint_eq(post_json(&body, ok, strlen(ok)), 201);
+        free(body);
+    }
+}
+END_TEST
+
 /* Invalid UTF-8 inside a JSON string: jansson refuses it, naming the place. */
 START_TEST(test_web_input_non_utf8)
 {
@@ -316,6 +365,7 @@ int main(void)
     tcase_add_test(tc, test_web_input_malformed_json);
     tcase_add_test(tc, test_web_input_types_and_unknown_fields);
     tcase_add_test(tc, test_web_input_non_utf8);
+    tcase_add_test(tc, test_web_input_webhook_url_bytes);
     tcase_add_test(tc, test_web_input_huge_bodies);
     tcase_add_test(tc, test_web_input_chunked_413_at_the_limit);
     tcase_add_test(tc, test_web_input_chunked_upload_413_at_the_limit);
