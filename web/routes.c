@@ -87,7 +87,7 @@ static const web_route routes[] = {
     {"GET", "/metrics", web_get_metrics, MG_WEB_ROLE_VIEWER,
      "Prometheus metrics: requests by route and status, latency, jobs, log size", WEB_BODY_NONE,
      NULL, NULL, "meta", 200, "text/plain", 0},
-    {"GET", "/openapi.json", web_get_openapi, MG_WEB_ROLE_NONE,
+    {"GET", "/openapi.json", web_get_openapi, MG_WEB_ROLE_VIEWER,
      "This OpenAPI 3.1 document", WEB_BODY_NONE, NULL, NULL, "meta", 200, NULL, 0},
     {"GET", V1 "/datasets", web_get_datasets, MG_WEB_ROLE_VIEWER,
      "The data set catalog", WEB_BODY_NONE, NULL, datasets_query, "datasets", 200, NULL, 0},
