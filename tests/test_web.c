@@ -333,6 +333,61 @@ START_TEST(test_web_bad_listen_and_missing_store)
 }
 END_TEST
 
+static int exists(const char *dir, const char *name)
+{
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return lstat(path, &st) == 0;
+}
+
+/*
+ * A crash leaves streamed uploads (tmp/upload.XXXXXX), trained models
+ * waiting to be registered (tmp/train-<job>.mgm) and their half-written
+ * copies (tmp/train-<job>.mgm.tmp.<pid>) behind; the next start removes
+ * them and nothing else.
+ */
+START_TEST(test_web_start_removes_stale_temporaries)
+{
+    static const char *const stale[] = {"upload.a1B2c3", "upload.", "train-7.mgm",
+                                        "train-123.mgm.tmp.4242"};
+    static const char *const kept[] = {"notes.txt", "upload", "xupload.abc", "train-7.csv",
+                                       "train.mgm", "my-train-1.mgm", "sub/upload.abc"};
+    mg_server_options o = MG_SERVER_OPTIONS_INIT;
+    char *store = tu_path("stale"), tmp[600], path[700];
+
+    make_store(store);
+    snprintf(tmp, sizeof tmp, "%s/tmp", store);
+    ck_assert_int_eq(mkdir(tmp, 0700), 0);
+    snprintf(path, sizeof path, "%s/sub", tmp);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/upload.dir", tmp); /* a folder, not a file: kept */
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmp, stale[i]);
+        tu_write(path, "left by a crash");
+    }
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmp, kept[i]);
+        tu_write(path, "keep me");
+    }
+    snprintf(path, sizeof path, "%s/upload.outside", store); /* only tmp/ is swept */
+    tu_write(path, "keep me");
+    o.store_dir = store;
+    o.listen = "127.0.0.1:0";
+    ck_assert_msg(mg_server_start(&srv, &o) == MG_OK, "start: %s", mg_error_last());
+    for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
+        ck_assert_msg(!exists(tmp, stale[i]), "tmp/%s is still there", stale[i]);
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        ck_assert_msg(exists(tmp, kept[i]), "tmp/%s was removed", kept[i]);
+    ck_assert(exists(tmp, "upload.dir"));
+    ck_assert(exists(store, "upload.outside"));
+    mg_server_shutdown(srv);
+    srv = NULL;
+    free(store);
+}
+END_TEST
+
 /*
  * The client itself refuses a URL or a header line that could split the
  * request (defence in depth under the webhook check): nothing connects to
@@ -447,6 +502,7 @@ static Suite *web_suite(void)
     tcase_add_test(plain, test_web_bad_listen_and_missing_store);
     tcase_add_test(plain, test_web_tls);
     tcase_add_test(plain, test_web_client_refuses_unsafe_bytes);
+    tcase_add_test(plain, test_web_start_removes_stale_temporaries);
     suite_add_tcase(s, plain);
     return s;
 }
