@@ -9,19 +9,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One header field, prefix + name, quoted as CSV needs: a label or class may hold a comma. */
+static int header_field(mg_buf *b, const char *prefix, const char *name, int first)
+{
+    size_t np = strlen(prefix), nn = strlen(name);
+    char *f = malloc(np + nn + 1);
+    int rc;
+
+    if (!f)
+        return mg_error_set(MG_ENOMEM, "predict: no memory for the header");
+    memcpy(f, prefix, np);
+    memcpy(f + np, name, nn + 1);
+    rc = first ? MG_OK : mg_buf_putc(b, ',');
+    if (rc == MG_OK)
+        rc = mg_csv_write_field(b, f, np + nn, ',');
+    free(f);
+    return rc;
+}
+
 /* Header: predicted_<label>, then score (binary) or p_<class> per class (K classes). */
 static int csv_header(mg_buf *b, const mg_model *m)
 {
     size_t K = mg_model_outputs(m);
     int rc;
 
-    if ((rc = mg_buf_puts(b, "predicted_")) < 0 || (rc = mg_buf_puts(b, mg_model_label(m))) < 0)
+    if ((rc = header_field(b, "predicted_", mg_model_label(m), 1)) < 0)
         return rc;
     if (mg_model_classes(m) == 2 && K == 1)
         rc = mg_buf_puts(b, ",score");
     for (size_t k = 0; rc == MG_OK && K > 1 && k < K; k++)
-        if ((rc = mg_buf_puts(b, ",p_")) == MG_OK)
-            rc = mg_buf_puts(b, mg_model_class_name(m, k));
+        rc = header_field(b, "p_", mg_model_class_name(m, k), 0);
     return rc < 0 ? rc : mg_buf_putc(b, '\n');
 }
 

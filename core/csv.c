@@ -540,9 +540,10 @@ __attribute__((cold, noinline)) static int parse_slow(const char *s, size_t len,
             return 0;
     memcpy(tmp, s, (size_t)(e - s));
     tmp[e - s] = '\0';
-    errno = 0;
+    /* ERANGE also flags underflow: a subnormal or a value rounding to 0 is still the
+     * correctly rounded number (as in pandas); only overflow to infinity is refused */
     v = strtod(tmp, &end);
-    if (end != tmp + (e - s) || errno == ERANGE || !isfinite(v))
+    if (end != tmp + (e - s) || !isfinite(v))
         return 0;
     *out = v;
     return 1;

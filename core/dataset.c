@@ -4,6 +4,7 @@
 #include "mg_buf.h"
 #include "mg_error.h"
 #include "strtab.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -181,7 +182,22 @@ static int new_dataset(mg_dataset **out, const char *name, size_t ncols)
     return MG_OK;
 }
 
-/* Column names from the header row: non-empty and distinct. */
+/* Text that becomes a column name or a level ends up in JSON, which must be UTF-8: a
+ * Latin-1 file is refused where its first such byte stands, not later as a broken report. */
+static int check_utf8(const char *file, const mg_csv_reader *r, size_t i, const mg_csv_field *f)
+{
+    size_t bad = utf8_invalid(f->ptr, f->len);
+
+    if (bad == f->len)
+        return MG_OK;
+    return mg_error_set(MG_EPARSE,
+                        "%s:%zu:%zu: byte 0x%02X at offset %zu of the field is not UTF-8"
+                        " (convert the file, e.g. iconv -f latin1 -t utf-8)",
+                        file, mg_csv_reader_line(r), mg_csv_reader_column(r, i),
+                        (unsigned char)f->ptr[bad], bad);
+}
+
+/* Column names from the header row: non-empty, UTF-8 and distinct. */
 static int read_header(mg_dataset **out, mg_csv_reader *r)
 {
     const mg_csv_field *f;
@@ -203,7 +219,8 @@ static int read_header(mg_dataset **out, mg_csv_reader *r)
                               mg_csv_reader_line(r), mg_csv_reader_column(r, i));
             goto done;
         }
-        if ((rc = strtab_intern(&ds->names, &code, f[i].ptr, f[i].len)) < 0)
+        if ((rc = check_utf8(file, r, i, &f[i])) < 0 ||
+            (rc = strtab_intern(&ds->names, &code, f[i].ptr, f[i].len)) < 0)
             goto done;
         if ((size_t)code != i) {
             rc = mg_error_set(MG_EPARSE, "%s:%zu:%zu: duplicate column name '%s' (also column %d)",
@@ -393,6 +410,9 @@ static int put_row(mg_dataset *ds, const mg_csv_field *f, const missing_set *ms,
             continue;
         }
         if ((rc = strtab_intern(&c->levels, &c->codes[row], s, len)) < 0)
+            return rc;
+        /* a new level (the table grew) is checked once; repeats are known good */
+        if ((size_t)c->codes[row] + 1 == c->levels.n && (rc = check_utf8(ds->name, r, i, &f[i])) < 0)
             return rc;
         c->last = c->codes[row];
     }

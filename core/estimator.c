@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,7 +44,8 @@ static int default_begin(void *ud, size_t n)
         e->perm_n = n;
         e->perm_ok = 0;
     }
-    e->sampler.steps_per_epoch = (n + e->opts.batch_size - 1) / e->opts.batch_size;
+    /* ceil(n / B) without n + B - 1, which wraps for a batch size near SIZE_MAX */
+    e->sampler.steps_per_epoch = n / e->opts.batch_size + (n % e->opts.batch_size != 0);
     return MG_OK;
 }
 
@@ -457,7 +459,13 @@ int mg_estimator_train(mg_estimator *e, const mg_input *train, const mg_input *e
     memset(&s, 0, sizeof s);
     s.step = e->step;
     s.epoch = e->epoch;
-    s.total_steps = max_steps ? max_steps : e->opts.epochs * e->sampler.steps_per_epoch;
+    /* a total beyond size_t (absurd epochs) saturates; hooks only show it */
+    if (max_steps)
+        s.total_steps = max_steps;
+    else if (e->opts.epochs > SIZE_MAX / e->sampler.steps_per_epoch)
+        s.total_steps = SIZE_MAX;
+    else
+        s.total_steps = e->opts.epochs * e->sampler.steps_per_epoch;
     s.loss = s.lr = NAN;
     s.train_loss = e->train_loss_last;
     s.eval_loss = e->eval_loss_last;

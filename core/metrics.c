@@ -28,6 +28,11 @@ int mg_metrics_auc(double *out, const double *y, const double *score, size_t n)
     if (!(v = malloc((n ? n : 1) * sizeof *v)))
         return mg_error_set(MG_ENOMEM, "metrics: no memory for %zu scores", n);
     for (size_t i = 0; i < n; i++) {
+        if (!isfinite(score[i])) {
+            free(v);
+            return mg_error_set(MG_EINVAL, "metrics: score of row %zu is not a finite number (%g)",
+                                i, score[i]);
+        }
         v[i].s = score[i];
         v[i].pos = y[i] > 0.5;
         npos += v[i].pos;
@@ -139,6 +144,23 @@ static int classification(mg_metrics *m, const double *y, const double *pred, si
     return MG_OK;
 }
 
+/* A NaN or infinite prediction (a model that diverged) has no metric: say so rather than
+ * return NaN figures or sort NaN scores. */
+static int check_finite(const double *y, const double *pred, size_t n, size_t width)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(y[i]))
+            return mg_error_set(MG_EINVAL, "metrics: label of row %zu is not a finite number (%g)",
+                                i, y[i]);
+        for (size_t k = 0; k < width; k++)
+            if (!isfinite(pred[i * width + k]))
+                return mg_error_set(MG_EINVAL,
+                                    "metrics: prediction of row %zu is not a finite number (%g);"
+                                    " did training diverge?", i, pred[i * width + k]);
+    }
+    return MG_OK;
+}
+
 int mg_metrics_compute(mg_metrics *out, mg_task task, const double *y, const double *pred,
                        size_t n, size_t classes, int mae_loss)
 {
@@ -152,6 +174,8 @@ int mg_metrics_compute(mg_metrics *out, mg_task task, const double *y, const dou
     *out = m;
     if (n == 0)
         return mg_error_set(MG_EINVAL, "metrics: no rows to evaluate");
+    if ((rc = check_finite(y, pred, n, task == MG_TASK_MULTICLASS ? classes : 1)) < 0)
+        return rc;
     if (task == MG_TASK_REGRESSION) {
         regression(&m, y, pred, n, mae_loss);
     } else {

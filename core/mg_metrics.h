@@ -34,7 +34,8 @@ typedef struct mg_metrics {
  * value per row (regression: the prediction; binary: P(class 1)) or K per row
  * (multiclass probabilities). `mae_loss` picks MAE as a regression's loss.
  * Log loss clips probabilities to [1e-15, 1 - 1e-15] as scikit-learn does.
- * Errors: MG_EINVAL (n = 0, or a label that is not a class index), MG_ENOMEM.
+ * Errors: MG_EINVAL (n = 0, a label that is not a class index, or a NaN or
+ * infinite label or prediction), MG_ENOMEM.
  */
 int mg_metrics_compute(mg_metrics *out, mg_task task, const double *y, const double *pred,
                        size_t n, size_t classes, int mae_loss);
@@ -44,7 +45,8 @@ void mg_metrics_free(mg_metrics *m); /* frees `confusion`; NULL-safe */
 /*
  * ROC AUC of scores against 0/1 labels, exact: the Mann-Whitney U statistic
  * with tied scores given their average rank (= the trapezoidal area under the
- * ROC curve). Errors: MG_EINVAL (only one class present), MG_ENOMEM.
+ * ROC curve). Errors: MG_EINVAL (only one class present, or a score that is
+ * NaN or infinite), MG_ENOMEM.
  */
 int mg_metrics_auc(double *out, const double *y, const double *score, size_t n);
 

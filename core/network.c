@@ -9,8 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows per pass when predicting, so memory stays bounded for any n. */
+/* Rows encoded per pass when predicting from raw rows, so memory stays bounded for any n. */
 #define PREDICT_CHUNK 4096
+/* Rows per forward pass when predicting. Every pass has exactly this many rows, the last
+ * padded with zero rows, so BLAS takes one path (one kernel, one summation order) for every
+ * row: a row's prediction is bit-identical alone, in a batch of any size, at any position.
+ * Left to choose by the batch's shape, OpenBLAS changes kernels, and about a third of an
+ * MLP's predictions moved in their last bits between a batch and single rows. */
+#define PREDICT_BLOCK 16
 
 int model_scratch_reserve(model_scratch *s, const mg_model *m, size_t rows)
 {
@@ -649,18 +655,46 @@ int mg_model_loss(double *loss_sum, const mg_model *m, const double *X, const do
     return rc;
 }
 
+/* Predictions of n encoded rows in blocks of PREDICT_BLOCK; `pad` holds one block. */
+static void forward_blocks(model_scratch *s, const mg_model *m, const double *X, size_t n,
+                           double *pad, double *out)
+{
+    size_t K = mg_model_outputs(m), d = m->inputs, full = n - n % PREDICT_BLOCK;
+
+    for (size_t r = 0; r < full; r += PREDICT_BLOCK)
+        model_forward(s, m, X + r * d, PREDICT_BLOCK, out + r * K);
+    if (full < n) {
+        size_t B = n - full;
+        memcpy(pad, X + full * d, B * d * sizeof *pad);
+        memset(pad + B * d, 0, (PREDICT_BLOCK - B) * d * sizeof *pad);
+        forward_layers(s, m, pad, PREDICT_BLOCK);
+        head_apply(m, s->act[m->nlayers], B, out + full * K);
+    }
+}
+
+static int predict_scratch(model_scratch *s, double **pad, const mg_model *m)
+{
+    int rc;
+
+    if ((rc = model_scratch_reserve(s, m, PREDICT_BLOCK)) < 0)
+        return rc;
+    if (!(*pad = malloc(PREDICT_BLOCK * (m->inputs ? m->inputs : 1) * sizeof **pad))) {
+        model_scratch_free(s);
+        return mg_error_set(MG_ENOMEM, "model: no memory for a block of %d rows", PREDICT_BLOCK);
+    }
+    return MG_OK;
+}
+
 int mg_model_predict_encoded(const mg_model *m, const double *X, size_t n, double *out)
 {
     model_scratch s = MODEL_SCRATCH_INIT;
-    size_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK, K = mg_model_outputs(m);
+    double *pad;
     int rc;
 
-    if ((rc = model_scratch_reserve(&s, m, chunk)) < 0)
+    if ((rc = predict_scratch(&s, &pad, m)) < 0)
         return rc;
-    for (size_t r = 0; r < n; r += chunk) {
-        size_t B = n - r < chunk ? n - r : chunk;
-        model_forward(&s, m, X + r * m->inputs, B, out + r * K);
-    }
+    forward_blocks(&s, m, X, n, pad, out);
+    free(pad);
     model_scratch_free(&s);
     return MG_OK;
 }
@@ -669,13 +703,13 @@ int mg_model_predict_raw(const mg_model *m, const double *raw, size_t n, double 
 {
     model_scratch s = MODEL_SCRATCH_INIT;
     size_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK, K = mg_model_outputs(m), ninputs;
-    double *X = NULL;
+    double *X = NULL, *pad;
     int rc;
 
     if (!m->pipeline)
         return mg_error_set(MG_EINVAL, "model: no pipeline; predict from encoded rows");
     ninputs = mg_pipeline_inputs(m->pipeline);
-    if ((rc = model_scratch_reserve(&s, m, chunk)) < 0)
+    if ((rc = predict_scratch(&s, &pad, m)) < 0)
         return rc;
     if (!(X = malloc((chunk ? chunk : 1) * m->inputs * sizeof *X))) {
         rc = mg_error_set(MG_ENOMEM, "model: no memory to encode %zu rows", chunk);
@@ -684,10 +718,11 @@ int mg_model_predict_raw(const mg_model *m, const double *raw, size_t n, double 
     for (size_t r = 0; r < n; r += chunk) {
         size_t B = n - r < chunk ? n - r : chunk;
         mg_pipeline_transform(m->pipeline, raw + r * ninputs, B, X);
-        model_forward(&s, m, X, B, out + r * K);
+        forward_blocks(&s, m, X, B, pad, out + r * K);
     }
 done:
     free(X);
+    free(pad);
     model_scratch_free(&s);
     return rc;
 }

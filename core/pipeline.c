@@ -143,30 +143,64 @@ static int layout(mg_pipeline *p)
 }
 
 /* Mean of the present values; std after mean imputation ((x - mean) / std, std 0 -> 1). */
-static void fit_numeric(input *in, const double *x, const size_t *rows, size_t n)
+/* Mean and sum of squared deviations of the present values times `factor`. With factor 1
+ * these are scikit-learn's sums; when they overflow (values near DBL_MAX), the caller runs
+ * them again with a power-of-two factor, which scales exactly, and scales the result back. */
+static void moments(double *mean, double *ss, const double *x, const size_t *rows, size_t n,
+                    double factor)
 {
-    double sum = 0, ss = 0, mean;
+    double sum = 0, m;
     size_t present = 0;
+
+    *ss = 0;
+    for (size_t k = 0; k < n; k++) {
+        double v = x[rows ? rows[k] : k];
+        if (!isnan(v)) {
+            sum += v * factor;
+            present++;
+        }
+    }
+    m = present ? sum / (double)present : 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double v = x[rows ? rows[k] : k];
+        if (!isnan(v))
+            *ss += (v * factor - m) * (v * factor - m);
+    }
+    *mean = m;
+}
+
+static int fit_numeric(input *in, const char *name, const double *x, const size_t *rows, size_t n)
+{
+    double mean, ss, lo = INFINITY, hi = -INFINITY;
+    int e;
 
     for (size_t k = 0; k < n; k++) {
         double v = x[rows ? rows[k] : k];
         if (!isnan(v)) {
-            sum += v;
-            present++;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
         }
     }
-    mean = present ? sum / (double)present : 0.0;
-    for (size_t k = 0; k < n; k++) {
-        double v = x[rows ? rows[k] : k];
-        if (!isnan(v))
-            ss += (v - mean) * (v - mean);
+    /* standardising computes x - mean, which overflows when the values span more than the
+     * largest double; no model can use such a column as it stands */
+    if (lo <= hi && !isfinite(hi - lo))
+        return mg_error_set(MG_EINVAL, "pipeline: column '%s' spans %g to %g, too wide to"
+                                       " standardise (rescale it)", name, lo, hi);
+    moments(&mean, &ss, x, rows, n, 1.0);
+    if (!isfinite(mean) || !isfinite(ss)) {
+        frexp(fmax(fabs(lo), fabs(hi)), &e);
+        moments(&mean, &ss, x, rows, n, ldexp(1.0, -e));
+        mean = ldexp(mean, e);
+        in->std = ldexp(sqrt(ss / (double)n), e);
+    } else {
+        in->std = sqrt(ss / (double)n);
     }
     /* imputed rows sit at the mean: they count in n but add nothing to ss,
      * as in scikit-learn's SimpleImputer followed by StandardScaler */
     in->mean = mean;
-    in->std = sqrt(ss / (double)n);
     if (!(in->std > 0) || !isfinite(in->std))
         in->std = 1.0;
+    return MG_OK;
 }
 
 /* Levels met in the fitted rows, in first-appearance order; the most frequent imputes. */
@@ -233,9 +267,10 @@ int mg_pipeline_fit(mg_pipeline **out, const mg_dataset *ds, const size_t *rows,
         size_t col = (size_t)mg_dataset_col_find(ds, columns[i]);
         input *in = &p->in[i];
         in->type = mg_dataset_col_type(ds, col);
-        if (in->type == MG_COL_NUMERIC)
-            fit_numeric(in, mg_dataset_col_numeric(ds, col), rows, nrows);
-        else if ((rc = fit_categorical(in, ds, col, rows, nrows)) < 0)
+        if (in->type == MG_COL_NUMERIC) {
+            if ((rc = fit_numeric(in, columns[i], mg_dataset_col_numeric(ds, col), rows, nrows)) < 0)
+                goto done;
+        } else if ((rc = fit_categorical(in, ds, col, rows, nrows)) < 0)
             goto done;
     }
     if ((rc = layout(p)) < 0)

@@ -44,6 +44,21 @@ expect_error "hidden for logistic" "--hidden applies to --model mlp" \
     "$bin" train --data "$tmp/small.csv" --label y --model logistic --hidden 4
 expect_error "bad positive" "no value 'c'" \
     "$bin" train --data "$tmp/small.csv" --label y --model logistic --positive c
+printf 'x1,caf\xe9\n1,2\n' >"$tmp/latin1.csv"
+expect_error "Latin-1 header" "latin1.csv:1:4: byte 0xE9 at offset 3 of the field is not UTF-8" \
+    "$bin" train --data "$tmp/latin1.csv" --label x1 --model linear
+
+# A label and classes holding commas: the prediction CSV's header quotes them.
+{
+    echo 'x1,"risk,class"'
+    for i in $(seq 1 30); do echo "$i,\"low,ish\""; echo "$((i + 40)),high"; echo "$((i + 80)),mid"; done
+} >"$tmp/commas.csv"
+if "$bin" train --data "$tmp/commas.csv" --label 'risk,class' --model softmax --epochs 2 \
+    --out "$tmp/c.mgm" >/dev/null && "$bin" predict --model "$tmp/c.mgm" --data "$tmp/commas.csv" \
+    --out "$tmp/cp.csv" 2>/dev/null &&
+    [ "$(head -1 "$tmp/cp.csv")" = '"predicted_risk,class",p_high,"p_low,ish",p_mid' ] &&
+    [ "$(sed -n 2p "$tmp/cp.csv" | /usr/bin/python3 -c 'import csv,sys; print(len(next(csv.reader(sys.stdin))))')" = 4 ]
+then ok; else bad "predict CSV header with commas: $(head -2 "$tmp/cp.csv" 2>&1)"; fi
 
 # A real round trip on the synthetic credit data.
 "$bin" gen-data credit --rows 3000 --seed 4 --out "$tmp/credit.csv" || bad "gen-data"

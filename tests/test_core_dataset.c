@@ -156,6 +156,59 @@ START_TEST(test_dataset_open_not_a_number)
 }
 END_TEST
 
+/* Names and levels end up in JSON, which must be UTF-8: a Latin-1 byte is refused where it
+ * stands. "é" in Latin-1 is the single byte 0xE9; in UTF-8 it is C3 A9 and reads fine. */
+START_TEST(test_dataset_open_not_utf8)
+{
+    mg_dataset *ds;
+
+    expect_error("a,caf\xe9\n1,2\n", NULL, MG_EPARSE,
+                 "t.csv:1:3: byte 0xE9 at offset 3 of the field is not UTF-8"
+                 " (convert the file, e.g. iconv -f latin1 -t utf-8)");
+    expect_error("a,b\n1,x\n2,y\n3,\"Z\xfcrich\"\n", NULL, MG_EPARSE,
+                 "t.csv:4:3: byte 0xFC at offset 1 of the field is not UTF-8"
+                 " (convert the file, e.g. iconv -f latin1 -t utf-8)");
+    /* overlong '/' (C0 AF), a surrogate (ED A0 80), above U+10FFFF (F4 90 80 80), cut short */
+    expect_error("a\n\xc0\xaf\n", NULL, MG_EPARSE,
+                 "t.csv:2:1: byte 0xC0 at offset 0 of the field is not UTF-8"
+                 " (convert the file, e.g. iconv -f latin1 -t utf-8)");
+    expect_error("a\nok\nx\xed\xa0\x80\n", NULL, MG_EPARSE,
+                 "t.csv:3:1: byte 0xED at offset 1 of the field is not UTF-8"
+                 " (convert the file, e.g. iconv -f latin1 -t utf-8)");
+    expect_error("a\n\xf4\x90\x80\x80\n", NULL, MG_EPARSE,
+                 "t.csv:2:1: byte 0xF4 at offset 0 of the field is not UTF-8"
+                 " (convert the file, e.g. iconv -f latin1 -t utf-8)");
+    expect_error("a\nab\xe2\x82\n", NULL, MG_EPARSE,
+                 "t.csv:2:1: byte 0xE2 at offset 2 of the field is not UTF-8"
+                 " (convert the file, e.g. iconv -f latin1 -t utf-8)");
+    /* well-formed: 2, 3 and 4 byte sequences at the edges of their ranges */
+    ds = open_text("caf\xc3\xa9,b\n\xe2\x82\xac,\xf0\x9f\x98\x80\n\xed\x9f\xbf,\xf4\x8f\xbf\xbf\n",
+                   NULL);
+    ck_assert_str_eq(mg_dataset_col_name(ds, 0), "caf\xc3\xa9");
+    ck_assert_uint_eq(mg_dataset_col_levels(ds, 1), 2);
+    ck_assert_str_eq(mg_dataset_col_level(ds, 0, 0), "\xe2\x82\xac");
+    mg_dataset_close(ds);
+}
+END_TEST
+
+/* strtod flags underflow with ERANGE, but a subnormal is still the correctly rounded value
+ * and a number that rounds to 0 is 0 (pandas reads both); overflow stays text. */
+START_TEST(test_dataset_tiny_numbers)
+{
+    mg_dataset *ds = open_text("a,b\n4.9e-324,1e-400\n1e-310,2\n", NULL);
+
+    ck_assert_int_eq(mg_dataset_col_type(ds, 0), MG_COL_NUMERIC);
+    ck_assert_int_eq(mg_dataset_col_type(ds, 1), MG_COL_NUMERIC);
+    ck_assert_double_eq(mg_dataset_col_numeric(ds, 0)[0], 4.9406564584124654e-324);
+    ck_assert_double_eq(mg_dataset_col_numeric(ds, 0)[1], 1e-310);
+    ck_assert_double_eq(mg_dataset_col_numeric(ds, 1)[0], 0.0);
+    mg_dataset_close(ds);
+    ds = open_text("a\n1\n1e400\n", NULL);
+    ck_assert_int_eq(mg_dataset_col_type(ds, 0), MG_COL_CATEGORICAL);
+    mg_dataset_close(ds);
+}
+END_TEST
+
 START_TEST(test_dataset_open_empty_file)
 {
     expect_error("", NULL, MG_EPARSE, "t.csv:1:1: empty file (expected a header row)");
@@ -375,6 +428,8 @@ static Suite *dataset_suite(void)
     tcase_add_test(tc, test_dataset_schema_override);
     tcase_add_test(tc, test_dataset_open_ragged_row);
     tcase_add_test(tc, test_dataset_open_not_a_number);
+    tcase_add_test(tc, test_dataset_open_not_utf8);
+    tcase_add_test(tc, test_dataset_tiny_numbers);
     tcase_add_test(tc, test_dataset_open_empty_file);
     tcase_add_test(tc, test_dataset_open_duplicate_header);
     tcase_add_test(tc, test_dataset_open_bad_schema);

@@ -104,6 +104,35 @@ START_TEST(test_core_estimator_deterministic)
 }
 END_TEST
 
+/* A batch size near SIZE_MAX means "the whole set": one step per epoch, not a wrapped
+ * ceil(n / B) of 0 steps; absurd epochs saturate the step total instead of wrapping. */
+START_TEST(test_core_estimator_huge_batch)
+{
+    mg_model_spec sp = MG_MODEL_SPEC_INIT;
+    mg_train_options to = MG_TRAIN_OPTIONS_INIT;
+    mg_run_config rc = MG_RUN_CONFIG_INIT;
+    static const char *const names[WIDTH] = {"x1", "x2", "x3", "x4", "x5"};
+    mg_estimator *e;
+    mg_pipeline *p;
+    mg_model *m;
+
+    make_data();
+    sp.type = MG_MODEL_LOGISTIC;
+    sp.inputs = WIDTH;
+    sp.classes = 2;
+    ck_assert_int_eq(mg_pipeline_identity(&p, names, WIDTH), MG_OK);
+    ck_assert_int_eq(mg_model_create(&m, &sp, p), MG_OK);
+    to.batch_size = SIZE_MAX;
+    to.epochs = 3;
+    ck_assert_int_eq(mg_estimator_create(&e, m, &rc, &to), MG_OK);
+    ck_assert_int_eq(mg_estimator_train(e, &train_in, NULL, NULL, 0, 0), MG_OK);
+    ck_assert_uint_eq(mg_estimator_global_step(e), 3);
+    ck_assert_int_eq(mg_estimator_train(e, &train_in, NULL, NULL, 0, 5), MG_OK);
+    ck_assert_uint_eq(mg_estimator_global_step(e), 5);
+    mg_estimator_free(e);
+}
+END_TEST
+
 static void cancel_at_7(void *ud, double fraction, int *cancel)
 {
     size_t *calls = ud;
@@ -372,6 +401,7 @@ Suite *core_estimator_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_core_estimator_deterministic);
+    tcase_add_test(tc, test_core_estimator_huge_batch);
     tcase_add_test(tc, test_core_estimator_progress_cancel);
     tcase_add_test(tc, test_core_estimator_early_stopping);
     tcase_add_test(tc, test_core_estimator_early_stopping_steps);

@@ -344,6 +344,45 @@ START_TEST(test_core_optim_schedules)
 }
 END_TEST
 
+/* A row's prediction must not depend on the batch it comes in: the web API predicts one
+ * row, the CLI a file, explainers thousands of perturbed rows, and an auditor compares them
+ * bit for bit. A wide softmax MLP on random rows: alone, all at once, and from an odd offset. */
+START_TEST(test_core_predict_batch_independent)
+{
+    enum { D = 37, N = 203, K = 3 };
+    static const size_t hidden[] = {64, 32};
+    mg_model_spec sp = MG_MODEL_SPEC_INIT;
+    double *X = malloc(N * D * sizeof *X), *all = malloc(N * K * sizeof *all);
+    double *part = malloc(N * K * sizeof *part), one[K];
+    mg_model *m;
+    mg_rng r;
+
+    sp.type = MG_MODEL_MLP;
+    sp.inputs = D;
+    sp.classes = K;
+    sp.hidden = hidden;
+    sp.nhidden = 2;
+    ck_assert_int_eq(mg_model_create(&m, &sp, NULL), MG_OK);
+    mg_model_init_params(m, 11);
+    mg_rng_seed(&r, 5);
+    for (size_t i = 0; i < N * D; i++)
+        X[i] = 4.0 * mg_rng_uniform(&r) - 2.0;
+    ck_assert_int_eq(mg_model_predict_encoded(m, X, N, all), MG_OK);
+    for (size_t i = 0; i < N; i++) {
+        ck_assert_int_eq(mg_model_predict_encoded(m, X + i * D, 1, one), MG_OK);
+        ck_assert_msg(memcmp(one, all + i * K, sizeof one) == 0, "row %zu alone differs", i);
+    }
+    ck_assert_int_eq(mg_model_predict_encoded(m, X + 7 * D, 100, part), MG_OK);
+    ck_assert(memcmp(part, all + 7 * K, 100 * K * sizeof *part) == 0);
+    ck_assert_int_eq(mg_model_predict_encoded(m, X + 190 * D, 13, part), MG_OK);
+    ck_assert(memcmp(part, all + 190 * K, 13 * K * sizeof *part) == 0);
+    mg_model_free(m);
+    free(X);
+    free(all);
+    free(part);
+}
+END_TEST
+
 /* ---- metrics ---- */
 
 /* Labels 0 1 1 0 1, scores .1 .4 .4 .4 .9. Positive/negative pairs: (.4 vs .1) 1,
@@ -355,6 +394,30 @@ START_TEST(test_core_metrics_auc_ties)
     ck_assert_int_eq(mg_metrics_auc(&auc, y, s, 5), MG_OK);
     ck_assert_double_eq_tol(auc, 5.0 / 6.0, 1e-15);
     ck_assert_int_eq(mg_metrics_auc(&auc, y, s, 1), MG_EINVAL);
+}
+END_TEST
+
+/* A diverged model predicts NaN: NaN compares unequal to itself, so a tie-run loop that
+ * waits for a score to equal itself would never end. Every entry point must refuse it. */
+START_TEST(test_core_metrics_not_finite)
+{
+    const double y[] = {0, 1, 1, 0}, s[] = {0.1, NAN, 0.4, 0.3}, inf[] = {0.1, 0.2, INFINITY, 0};
+    const double pk[] = {.5, .5, .2, .8, NAN, 1, .3, .7}, yk[] = {0, 1, 1, 0};
+    mg_metrics m;
+    double auc;
+
+    ck_assert_int_eq(mg_metrics_auc(&auc, y, s, 4), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "score of row 1 is not a finite number"));
+    ck_assert_int_eq(mg_metrics_auc(&auc, y, inf, 4), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "row 2"));
+    ck_assert_int_eq(mg_metrics_compute(&m, MG_TASK_BINARY, y, s, 4, 2, 0), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "prediction of row 1 is not a finite"));
+    ck_assert_ptr_null(m.confusion);
+    ck_assert_int_eq(mg_metrics_compute(&m, MG_TASK_MULTICLASS, yk, pk, 4, 2, 0), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "prediction of row 2"));
+    ck_assert_int_eq(mg_metrics_compute(&m, MG_TASK_REGRESSION, s, y, 4, 0, 0), MG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "label of row 1"));
+    ck_assert_int_eq(mg_metrics_compute(&m, MG_TASK_REGRESSION, y, inf, 4, 0, 0), MG_EINVAL);
 }
 END_TEST
 
@@ -612,7 +675,9 @@ Suite *core_model_suite(void)
     tcase_add_test(tc, test_core_optim_sgd_momentum);
     tcase_add_test(tc, test_core_optim_adam_first_steps);
     tcase_add_test(tc, test_core_optim_schedules);
+    tcase_add_test(tc, test_core_predict_batch_independent);
     tcase_add_test(tc, test_core_metrics_auc_ties);
+    tcase_add_test(tc, test_core_metrics_not_finite);
     tcase_add_test(tc, test_core_metrics_binary);
     tcase_add_test(tc, test_core_metrics_multiclass_and_regression);
     tcase_add_test(tc, test_core_model_hand_written_files);

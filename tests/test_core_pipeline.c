@@ -206,6 +206,34 @@ START_TEST(test_pipeline_errors)
 }
 END_TEST
 
+/* Values near DBL_MAX: the plain sum 1e308 + 1.5e308 + 1.7e308 overflows, the statistics
+ * do not. mean = 1.4e308, deviations -.4, .1, .3 (x 1e308), std = sqrt(.26 / 3) x 1e308.
+ * A column spanning -1e308..1e308 cannot be centred without overflow: refused by name. */
+START_TEST(test_pipeline_huge_values)
+{
+    mg_dataset *ds = open_text("x,y\n1e308,1\n1.5e308,2\n1.7e308,3\n", NULL);
+    mg_dataset *wide = open_text("x,w\n1,-1e308\n2,1e308\n", NULL);
+    static const char *const xs[] = {"x"}, *const ws[] = {"x", "w"};
+    const double sd = sqrt(0.26 / 3);
+    mg_pipeline *p;
+    double raw[3], X[3];
+    size_t unknown;
+
+    ck_assert_int_eq(mg_pipeline_fit(&p, ds, NULL, 0, xs, 1), MG_OK);
+    ck_assert_int_eq(mg_pipeline_raw_from_dataset(raw, &unknown, p, ds, NULL, 0), MG_OK);
+    ck_assert_uint_eq(mg_pipeline_transform(p, raw, 3, X), 0);
+    ck_assert_double_eq_tol(X[0], -0.4 / sd, 1e-12);
+    ck_assert_double_eq_tol(X[1], 0.1 / sd, 1e-12);
+    ck_assert_double_eq_tol(X[2], 0.3 / sd, 1e-12);
+    mg_pipeline_free(p);
+    ck_assert_int_eq(mg_pipeline_fit(&p, wide, NULL, 0, ws, 2), MG_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "column 'w' spans -1e+308 to 1e+308"));
+    mg_dataset_close(ds);
+    mg_dataset_close(wide);
+}
+END_TEST
+
 START_TEST(test_pipeline_identity)
 {
     const char *names[] = {"a", "b"};
@@ -399,6 +427,7 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_pipeline_numeric_column_to_levels);
     tcase_add_test(tc, test_pipeline_raw_parse);
     tcase_add_test(tc, test_pipeline_errors);
+    tcase_add_test(tc, test_pipeline_huge_values);
     tcase_add_test(tc, test_pipeline_identity);
     tcase_add_test(tc, test_pipeline_json_round_trip);
     tcase_add_test(tc, test_pipeline_json_bad_fields);
