@@ -802,11 +802,13 @@ done:
 static int check_listed(bundle *b, const statement *st, uint64_t size,
                         const unsigned char root[MG_SHA256_LEN], json_t *entries)
 {
-    char prev[MG_SHA256_HEX] = "", name[64];
+    char prev[MG_SHA256_HEX], name[64];
     uint64_t last = 0;
     json_t *se = NULL, *e = NULL;
     int rc = MG_OK;
 
+    memset(prev, '0', MG_SHA256_HEX - 1); /* entry 0's "prev" is 64 zeros (DESIGN §6) */
+    prev[MG_SHA256_HEX - 1] = '\0';
     for (size_t i = 0; i < st->n && rc == MG_OK; i++) {
         uint64_t idx = st->list[i];
         snprintf(name, sizeof name, "log/%llu.json", (unsigned long long)idx);
@@ -817,7 +819,7 @@ static int check_listed(bundle *b, const statement *st, uint64_t size,
                                 name);
         if ((rc = canonical_member(&se, b, name)) < 0 ||
             (rc = check_entry(b, name, se, 5, idx, size, root,
-                              i && idx == last + 1 ? prev : NULL, &e)) < 0 ||
+                              idx == 0 || idx == last + 1 ? prev : NULL, &e)) < 0 ||
             (rc = entry_digest(prev, e)) < 0)
             break;
         last = idx;
