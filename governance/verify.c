@@ -221,11 +221,25 @@ static int check_tree_head(vstate *v, sqlite3_stmt *th, const range *r)
     return gov_checker_add(v->checker, &chk);
 }
 
+/*
+ * Is `action` the entry's own? The canonical form (which the workers check)
+ * sorts keys, so a well-formed entry opens with its action: {"action":"...".
+ * The column is what the record checks select entries by.
+ */
+static int action_matches(const char *body, size_t len, const char *action)
+{
+    static const char head[] = "{\"action\":\"";
+    size_t n = sizeof head - 1, a = action ? strlen(action) : 0;
+
+    return action && len > n + a && memcmp(body, head, n) == 0 &&
+           memcmp(body + n, action, a) == 0 && body[n + a] == '"';
+}
+
 /* Entries in order: position, leaf, prev chain, key chain, Merkle nodes; signatures in parallel. */
 static int check_log(vstate *v)
 {
-    sqlite3_stmt *q = gov_stmt(v->c, "SELECT idx, body, leaf, key_id, sig FROM log_entries ORDER "
-                                     "BY idx");
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT idx, body, leaf, key_id, sig, action FROM log_entries "
+                                     "ORDER BY idx");
     sqlite3_stmt *th = gov_stmt(v->c, "SELECT size, root, time, body, key_id, sig FROM tree_heads "
                                       "ORDER BY size");
     unsigned char prev[MG_SHA256_LEN] = {0}, leaf[MG_SHA256_LEN];
@@ -241,6 +255,7 @@ static int check_log(vstate *v)
         const char *body = (const char *)sqlite3_column_blob(q, 1);
         size_t len = (size_t)sqlite3_column_bytes(q, 1);
         const char *key_id = (const char *)sqlite3_column_text(q, 3);
+        const char *action = (const char *)sqlite3_column_text(q, 5);
         gov_check chk;
 
         if ((uint64_t)sqlite3_column_int64(q, 0) != i) {
@@ -257,6 +272,10 @@ static int check_log(vstate *v)
             gov_fail(&v->f, 4 * i, "log entry %llu: its stored leaf hash is not SHA-256(0x00 || "
                                    "entry)",
                      (unsigned long long)i);
+        if (!action_matches(body, len, action))
+            gov_fail(&v->f, 4 * i, "log entry %llu: its action column \"%.64s\" is not the "
+                                   "entry's action",
+                     (unsigned long long)i, action ? action : "(null)");
         if (follow_keys(v, i, body, len) < 0 || !current_key(v))
             break; /* without the key chain nothing after can be checked */
         if (!key_id || strcmp(key_id, mg_key_id(current_key(v))) != 0)

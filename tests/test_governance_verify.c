@@ -182,6 +182,17 @@ START_TEST(test_governance_verify_drop_last)
 }
 END_TEST
 
+/* The action column (what the record checks select by) no longer says what the entry is. */
+START_TEST(test_governance_verify_action_column)
+{
+    char *dir = copy("action-column");
+    sql(dir, "UPDATE log_entries SET action = 'version.comment' WHERE idx = 6");
+    expect_failure(dir, "log entry 6: its action column \"version.comment\" is not the entry's "
+                        "action");
+    free(dir);
+}
+END_TEST
+
 /* One byte of the content-addressed file `sha` in a copy: verify names the file. */
 static void expect_altered_file(const char *name, const char *sha, long at)
 {
@@ -352,6 +363,7 @@ int main(void)
     tcase_add_test(tc, test_governance_verify_entry_byte_with_leaf);
     tcase_add_test(tc, test_governance_verify_reorder);
     tcase_add_test(tc, test_governance_verify_drop_last);
+    tcase_add_test(tc, test_governance_verify_action_column);
     tcase_add_test(tc, test_governance_verify_artifact_byte);
     tcase_add_test(tc, test_governance_verify_report_byte);
     tcase_add_test(tc, test_governance_verify_swap_key_file);
