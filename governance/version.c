@@ -70,7 +70,9 @@ static int version_register_change(gov_tx *tx, void *arg)
     if ((rc = gov_model_find(&model_id, NULL, tx->c, a->model)) < 0)
         return rc;
     if (a->v->run_id) {
-        if (!(st = gov_stmt(tx->c, "SELECT status, metrics_json FROM runs WHERE id = ?")))
+        const char *made;
+        if (!(st = gov_stmt(tx->c, "SELECT status, metrics_json, artifact_sha256 FROM runs WHERE "
+                                   "id = ?")))
             return MG_ERROR;
         sqlite3_bind_int64(st, 1, a->v->run_id);
         if ((rc = sqlite3_step(st)) != SQLITE_ROW)
@@ -80,6 +82,12 @@ static int version_register_change(gov_tx *tx, void *arg)
         else if (strcmp((const char *)sqlite3_column_text(st, 0), "finished") != 0)
             rc = mg_error_set(MG_ECONFLICT, "run %lld is %s; only a finished run makes a version",
                               (long long)a->v->run_id, (const char *)sqlite3_column_text(st, 0));
+        /* the lineage says the run made this artifact: it must be the one the run recorded */
+        else if ((made = (const char *)sqlite3_column_text(st, 2)) &&
+                 strcmp(made, a->res->sha256) != 0)
+            rc = mg_error_set(MG_ECONFLICT, "model '%s': artifact sha256 %s is not the artifact "
+                                            "run %lld made (sha256 %s)",
+                              a->model, a->res->sha256, (long long)a->v->run_id, made);
         else
             rc = (run_metrics = gov_col_json(st, 1), MG_OK);
         sqlite3_reset(st);
