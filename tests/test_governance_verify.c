@@ -93,6 +93,28 @@ START_TEST(test_governance_verify_clean_store)
 }
 END_TEST
 
+/* version.register pins the metrics the gates read: SHA-256 of their canonical JSON. */
+START_TEST(test_governance_verify_register_logs_metrics)
+{
+    unsigned char d[MG_SHA256_LEN];
+    char want[MG_SHA256_HEX];
+    const char *canonical = "{\"accuracy\":0.84}"; /* run 1's metrics, the version's too */
+    const json_t *subject;
+    json_t *e = NULL;
+    mg_store *s = NULL;
+
+    ck_assert_int_eq(mg_store_open(&s, pristine), MG_OK);
+    ck_assert_int_eq(mg_gov_log_entry(&e, s, 5), MG_OK);
+    subject = json_object_get(json_object_get(e, "entry"), "subject");
+    ck_assert_int_eq(mg_sha256_digest(d, canonical, strlen(canonical)), MG_OK);
+    mg_sha256_hex(want, d);
+    ck_assert_str_eq(json_string_value(json_object_get(subject, "metrics_sha256")), want);
+    ck_assert_int_eq(json_integer_value(json_object_get(subject, "run_id")), 1);
+    json_decref(e);
+    mg_store_close(s);
+}
+END_TEST
+
 /* One byte of entry 5 ("alice" -> "alicf"): its leaf hash no longer matches. */
 START_TEST(test_governance_verify_entry_byte)
 {
@@ -359,6 +381,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_governance_verify_clean_store);
+    tcase_add_test(tc, test_governance_verify_register_logs_metrics);
     tcase_add_test(tc, test_governance_verify_entry_byte);
     tcase_add_test(tc, test_governance_verify_entry_byte_with_leaf);
     tcase_add_test(tc, test_governance_verify_reorder);
