@@ -30,6 +30,21 @@ static char *copy(const char *name)
     return dir;
 }
 
+/* A copy of the larger fixture (revocation, model update, DP run and its version). */
+static char *copy_more(const char *name)
+{
+    static char *more;
+    char *dir = tu_path(name);
+
+    if (!more) {
+        fixture more_fx;
+        more = tu_path("pristine-more");
+        fixture_build_more(&more_fx, more);
+    }
+    ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, more, dir), 0);
+    return dir;
+}
+
 /* Run SQL on a copy, as a tamperer would: the append-only triggers go first. */
 static void sql(const char *dir, const char *stmt)
 {
@@ -330,6 +345,78 @@ START_TEST(test_governance_verify_rows)
 }
 END_TEST
 
+/* The larger fixture verifies untouched. */
+START_TEST(test_governance_verify_clean_more)
+{
+    char *dir = copy_more("clean-more");
+    mg_gov_verify_summary sum;
+
+    ck_assert_msg(mg_gov_verify_store(&sum, dir, 2, NULL) == MG_OK, "%s", mg_error_last());
+    ck_assert_uint_eq(sum.entries, FIXTURE_MORE_ENTRIES);
+    /* keys 2, data set 1, model 1, versions 2, reports 2, transitions 2, comment 1,
+       tokens 2, runs 2 started + 2 finished */
+    ck_assert_uint_eq(sum.records, 17);
+    ck_assert_uint_eq(sum.artifacts, 5);
+    free(dir);
+}
+END_TEST
+
+/* A tampering of the larger fixture's tables, and the failure verify must name. */
+typedef struct tamper {
+    const char *name, *stmt, *want;
+} tamper;
+
+/* Columns changed behind the log's back. */
+static const tamper changed_columns[] = {
+    {"report-kind", "UPDATE reports SET kind = 'explain' WHERE id = 1",
+     "reports row 1: kind differs from log entry 6's \"kind\""},
+    {"report-config", "UPDATE reports SET config_json = '{\"facet\":\"other\"}' WHERE id = 1",
+     "reports row 1: config_json differs from log entry 6's \"config_sha256\""},
+    {"version-run-dropped", "UPDATE versions SET run_id = NULL WHERE id = 2",
+     "versions row 2: run_id differs from log entry 18's \"run_id\""},
+    {"version-run-other", "UPDATE versions SET run_id = 1 WHERE id = 2",
+     "versions row 2: run_id differs from log entry 18's \"run_id\""},
+    {"version-metrics", "UPDATE versions SET metrics_json = '{\"accuracy\":0.99,\"auc\":0.85}' "
+                        "WHERE id = 2",
+     "versions row 2: metrics_json differs from log entry 18's \"metrics_sha256\""},
+    {"version-metrics-dropped", "UPDATE versions SET metrics_json = NULL WHERE id = 1",
+     "versions row 1: metrics_json differs from log entry 5's \"metrics_sha256\""},
+    /* separation of duties reads the submitter */
+    {"version-submitter", "UPDATE versions SET submitter = 'bob' WHERE id = 1",
+     "versions row 1: submitter differs from log entry 5's \"actor\""},
+    {"comment-text", "UPDATE comments SET text = 'all fine'",
+     "comments row 1: text differs from log entry 11's \"text\""},
+    {"comment-author", "UPDATE comments SET actor = 'alice'",
+     "comments row 1: actor differs from log entry 11's \"actor\""},
+    {"transition-actor", "UPDATE transitions SET actor = 'carol' WHERE id = 2",
+     "transitions row 2: actor differs from log entry 9's \"actor\""},
+    {"transition-gates", "UPDATE transitions SET gates_json = '[]' WHERE id = 2",
+     "transitions row 2: gates_json differs from log entry 9's \"gates\""},
+    {"dataset-owner", "UPDATE datasets SET owner = 'someone else'",
+     "datasets row 1: owner differs from log entry 1's \"owner\""},
+    {"token-creator", "UPDATE tokens SET created_by = 'alice' WHERE name = 'carol'",
+     "tokens row 1: created_by differs from log entry 12's \"actor\""},
+    {"run-config", "UPDATE runs SET config_json = '{\"model\":\"mlp\"}' WHERE id = 1",
+     "runs row 1: config_json differs from log entry 2's \"config_sha256\""},
+    {"run-metrics", "UPDATE runs SET metrics_json = '{\"accuracy\":0.99}' WHERE id = 1",
+     "runs row 1: metrics_json, loss_curves_json or privacy_json differs from log entry 3's "
+     "\"results_sha256\""},
+    {"run-steps",
+     "UPDATE runs SET privacy_json = json_set(privacy_json, '$.events[0].steps', 10) WHERE id = 2",
+     "runs row 2: metrics_json, loss_curves_json or privacy_json differs from log entry 17's "
+     "\"results_sha256\""},
+};
+
+START_TEST(test_governance_verify_changed_column)
+{
+    const tamper *t = &changed_columns[_i];
+    char *dir = copy_more(t->name);
+    sql(dir, t->stmt);
+    expect_failure(dir, t->want);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_governance_verify_merkle_and_heads)
 {
     char *dir = copy("merkle-node");
@@ -394,6 +481,9 @@ int main(void)
     tcase_add_test(tc, test_governance_verify_swap_signing_key);
     tcase_add_test(tc, test_governance_verify_trusted_key);
     tcase_add_test(tc, test_governance_verify_rows);
+    tcase_add_test(tc, test_governance_verify_clean_more);
+    tcase_add_loop_test(tc, test_governance_verify_changed_column, 0,
+                        (int)(sizeof changed_columns / sizeof *changed_columns));
     tcase_add_test(tc, test_governance_verify_merkle_and_heads);
     tcase_add_test(tc, test_governance_verify_cli);
     suite_add_tcase(s, tc);
