@@ -345,7 +345,7 @@ START_TEST(test_governance_verify_rows)
 }
 END_TEST
 
-/* The larger fixture verifies untouched. */
+/* The larger fixture verifies untouched: every entry has its row, every row its entry. */
 START_TEST(test_governance_verify_clean_more)
 {
     char *dir = copy_more("clean-more");
@@ -354,8 +354,8 @@ START_TEST(test_governance_verify_clean_more)
     ck_assert_msg(mg_gov_verify_store(&sum, dir, 2, NULL) == MG_OK, "%s", mg_error_last());
     ck_assert_uint_eq(sum.entries, FIXTURE_MORE_ENTRIES);
     /* keys 2, data set 1, model 1, versions 2, reports 2, transitions 2, comment 1,
-       tokens 2, runs 2 started + 2 finished */
-    ck_assert_uint_eq(sum.records, 17);
+       tokens 2, runs 2 started + 2 finished, privacy ledger 2 */
+    ck_assert_uint_eq(sum.records, 19);
     ck_assert_uint_eq(sum.artifacts, 5);
     free(dir);
 }
@@ -365,6 +365,53 @@ END_TEST
 typedef struct tamper {
     const char *name, *stmt, *want;
 } tamper;
+
+/* Entries whose rows are gone (or no longer name them), and revocations out of step. */
+static const tamper missing_rows[] = {
+    {"no-comment", "DELETE FROM comments",
+     "log entry 11 (version.comment): no row of comments has log_index 11"},
+    {"no-report", "DELETE FROM reports WHERE id = 2",
+     "log entry 7 (report.write): no row of reports has log_index 7"},
+    /* the stage rolled back with it, so the rows alone agree */
+    {"no-transition",
+     "DELETE FROM transitions WHERE id = 2; UPDATE versions SET stage = 'pending_review' WHERE "
+     "id = 1",
+     "log entry 9 (version.transition): no row of transitions has log_index 9"},
+    {"no-token", "DELETE FROM tokens WHERE name = 'carol'",
+     "log entry 12 (token.create): no row of tokens has log_index 12"},
+    {"no-key", "DELETE FROM keys WHERE announced_index = 10",
+     "log entry 10 (key.rotate): no row of keys has announced_index 10"},
+    {"no-version", "DELETE FROM versions WHERE id = 2",
+     "log entry 18 (version.register): no row of versions has log_index 18"},
+    {"no-run", "DELETE FROM runs WHERE id = 2",
+     "log entry 16 (run.start): no row of runs has start_index 16"},
+    {"run-unfinished", "UPDATE runs SET finish_index = NULL, status = 'running' WHERE id = 2",
+     "log entry 17 (run.finish): no row of runs has finish_index 17"},
+    {"no-ledger-row", "DELETE FROM privacy_ledger WHERE run_id = 2",
+     "log entry 17 (run.finish): no row of privacy_ledger has log_index 17"},
+    /* without the non-DP run's row the data set's total epsilon would look finite */
+    {"no-unbounded-row", "DELETE FROM privacy_ledger WHERE run_id = 1",
+     "log entry 3 (run.finish): no row of privacy_ledger has log_index 3"},
+    {"extra-ledger-row",
+     "INSERT INTO privacy_ledger (dataset_sha256, run_id, kind, spend_json, created, log_index) "
+     "SELECT dataset_sha256, run_id, kind, spend_json, created, log_index FROM privacy_ledger "
+     "WHERE id = 2",
+     "privacy_ledger row 3: log entry 17 has its row already (privacy_ledger row 2)"},
+    {"unrevoked", "UPDATE tokens SET revoked = NULL WHERE name = 'dave'",
+     "tokens row 2: revoked is NULL, but log entry 14 revokes it"},
+    {"revoked-unlogged", "UPDATE tokens SET revoked = '2026-01-01T00:00:00Z' WHERE name = 'carol'",
+     "tokens row 1: revoked is set, but no log entry revokes it"},
+};
+
+START_TEST(test_governance_verify_entry_without_row)
+{
+    const tamper *t = &missing_rows[_i];
+    char *dir = copy_more(t->name);
+    sql(dir, t->stmt);
+    expect_failure(dir, t->want);
+    free(dir);
+}
+END_TEST
 
 /* Columns changed behind the log's back. */
 static const tamper changed_columns[] = {
@@ -384,6 +431,8 @@ static const tamper changed_columns[] = {
     /* separation of duties reads the submitter */
     {"version-submitter", "UPDATE versions SET submitter = 'bob' WHERE id = 1",
      "versions row 1: submitter differs from log entry 5's \"actor\""},
+    {"stage-unlogged", "UPDATE versions SET stage = 'approved' WHERE id = 2",
+     "versions row 2: stage is approved, but its logged transitions end at registered"},
     {"comment-text", "UPDATE comments SET text = 'all fine'",
      "comments row 1: text differs from log entry 11's \"text\""},
     {"comment-author", "UPDATE comments SET actor = 'alice'",
@@ -392,6 +441,8 @@ static const tamper changed_columns[] = {
      "transitions row 2: actor differs from log entry 9's \"actor\""},
     {"transition-gates", "UPDATE transitions SET gates_json = '[]' WHERE id = 2",
      "transitions row 2: gates_json differs from log entry 9's \"gates\""},
+    {"model-owner", "UPDATE models SET owner = 'someone else'",
+     "models row 1: owner differs from log entry 4's \"owner\""},
     {"dataset-owner", "UPDATE datasets SET owner = 'someone else'",
      "datasets row 1: owner differs from log entry 1's \"owner\""},
     {"token-creator", "UPDATE tokens SET created_by = 'alice' WHERE name = 'carol'",
@@ -405,6 +456,24 @@ static const tamper changed_columns[] = {
      "UPDATE runs SET privacy_json = json_set(privacy_json, '$.events[0].steps', 10) WHERE id = 2",
      "runs row 2: metrics_json, loss_curves_json or privacy_json differs from log entry 17's "
      "\"results_sha256\""},
+    {"ledger-epsilon",
+     "UPDATE privacy_ledger SET spend_json = json_set(spend_json, '$.epsilon', 0.5) WHERE run_id "
+     "= 2",
+     "privacy_ledger row 2: spend_json's epsilon or delta differs from log entry 17's "
+     "\"privacy\""},
+    {"ledger-steps",
+     "UPDATE privacy_ledger SET spend_json = json_set(spend_json, '$.events[0].steps', 10) WHERE "
+     "run_id = 2",
+     "privacy_ledger row 2: spend_json's \"events\" is not what run 2's privacy settings give "
+     "(log entry 17)"},
+    {"ledger-rdp",
+     "UPDATE privacy_ledger SET spend_json = json_set(spend_json, '$.rdp[3]', 0) WHERE run_id = 2",
+     "privacy_ledger row 2: spend_json's \"rdp\" is not what run 2's privacy settings give (log "
+     "entry 17)"},
+    {"ledger-kind", "UPDATE privacy_ledger SET kind = 'unbounded' WHERE run_id = 2",
+     "privacy_ledger row 2: kind differs from log entry 17's \"privacy.kind\""},
+    {"ledger-run", "UPDATE privacy_ledger SET run_id = 1 WHERE id = 2",
+     "privacy_ledger row 2: run_id differs from log entry 17's \"run_id\""},
 };
 
 START_TEST(test_governance_verify_changed_column)
@@ -455,6 +524,16 @@ START_TEST(test_governance_verify_cli)
     free(out);
     free(err);
     free(dir);
+    /* a row gone from under its entry: named with the entry and the table */
+    dir = copy("cli-row");
+    sql(dir, "DELETE FROM comments");
+    ck_assert_int_eq(tu_run(&out, &err, "verify --store '%s'", dir), 1);
+    ck_assert_msg(strstr(err, "verification failed: log entry 11 (version.comment): no row of "
+                              "comments has log_index 11") != NULL,
+                  "%s", err);
+    free(out);
+    free(err);
+    free(dir);
 }
 END_TEST
 
@@ -482,6 +561,8 @@ int main(void)
     tcase_add_test(tc, test_governance_verify_trusted_key);
     tcase_add_test(tc, test_governance_verify_rows);
     tcase_add_test(tc, test_governance_verify_clean_more);
+    tcase_add_loop_test(tc, test_governance_verify_entry_without_row, 0,
+                        (int)(sizeof missing_rows / sizeof *missing_rows));
     tcase_add_loop_test(tc, test_governance_verify_changed_column, 0,
                         (int)(sizeof changed_columns / sizeof *changed_columns));
     tcase_add_test(tc, test_governance_verify_merkle_and_heads);
