@@ -58,6 +58,12 @@ static void install_fork_hook(void)
     pthread_atfork(NULL, NULL, count_fork);
 }
 
+unsigned long noise_fork_generation(void)
+{
+    pthread_once(&fork_hook_once, install_fork_hook);
+    return fork_generation;
+}
+
 void noise_source_init(noise_source *s, int secure, uint64_t seed, uint64_t stream)
 {
     s->secure = secure;

@@ -90,6 +90,13 @@ int noise_gaussians(double *z, size_t n, noise_source *s);
  */
 typedef struct noise_stream noise_stream;
 
+/*
+ * Forks of this process so far, as seen from this process: a child sees one
+ * more than its parent did when it forked. A stream started in an earlier
+ * generation has no worker here (fork copies only the calling thread).
+ */
+unsigned long noise_fork_generation(void);
+
 /* Whether a stream draws on a worker: as the rule above says, or always, or never (tests). */
 typedef enum noise_thread {
     NOISE_THREAD_AUTO,
@@ -109,14 +116,19 @@ int noise_stream_start(noise_stream **out, int secure, uint64_t seed, uint64_t s
 /* Whether the stream draws on a worker thread. */
 int noise_stream_threaded(const noise_stream *st);
 
-/* Add the next vector to x[0..n), waiting for it if needed. Errors: MG_ERROR (the CSPRNG failed).
+/*
+ * Add the next vector to x[0..n), waiting for it if needed. In a forked child
+ * a threaded stream has lost its worker: it drops the vector the parent drew
+ * (the parent adds it too), never touches the worker's lock (a thread that is
+ * gone may hold it), and draws in the caller's thread from then on.
+ * Errors: MG_ERROR (the CSPRNG failed).
  */
 int noise_stream_add(noise_stream *st, double *x);
 
 /* The vector length. */
 size_t noise_stream_length(const noise_stream *st);
 
-/* Stop and free the worker. NULL is a no-op. */
+/* Stop and free the worker (in a forked child, only the memory). NULL is a no-op. */
 void noise_stream_stop(noise_stream *st);
 
 #endif

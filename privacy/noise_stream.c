@@ -20,6 +20,7 @@
 struct noise_stream {
     noise_source src;
     int threaded;
+    unsigned long forks; /* noise_fork_generation() when the worker started */
     size_t n;
     double std;
     double *next; /* the vector being made or ready */
@@ -98,6 +99,7 @@ int noise_stream_start(noise_stream **out, int secure, uint64_t seed, uint64_t s
         return MG_OK;
     }
     st->threaded = 1;
+    st->forks = noise_fork_generation();
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->changed, NULL);
     if (pthread_create(&st->thread, NULL, worker, st) != 0) {
@@ -111,10 +113,25 @@ int noise_stream_start(noise_stream **out, int secure, uint64_t seed, uint64_t s
     return MG_OK;
 }
 
+/*
+ * In a forked child the worker is gone and its lock and vector are whatever
+ * they were at the fork: it may have held the lock, and the vector, ready or
+ * half made, is the parent's. Forget the worker without touching the lock;
+ * the source drops the parent's keystream on its next draw.
+ */
+static void leave_worker_if_forked(noise_stream *st)
+{
+    if (st->threaded && st->forks != noise_fork_generation()) {
+        OPENSSL_cleanse(st->next, st->n * sizeof *st->next);
+        st->threaded = 0;
+    }
+}
+
 int noise_stream_add(noise_stream *st, double *x)
 {
     int rc;
 
+    leave_worker_if_forked(st);
     if (!st->threaded)
         return noise_add_gaussian(x, st->n, st->std, &st->src);
     pthread_mutex_lock(&st->lock);
@@ -146,6 +163,7 @@ void noise_stream_stop(noise_stream *st)
 {
     if (!st)
         return;
+    leave_worker_if_forked(st);
     if (!st->threaded) {
         noise_source_free(&st->src);
         free(st->next);

@@ -147,6 +147,15 @@ static size_t same_values(const double *a, const double *b, size_t n)
     return same;
 }
 
+/* Read len bytes from fd (a pipe delivers them in pieces); the count read. */
+static size_t read_all(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    for (ssize_t r; got < len && (r = read(fd, (char *)buf + got, len - got)) > 0;)
+        got += (size_t)r;
+    return got;
+}
+
 /*
  * Seeded sources repeat exactly; secure ones never share a value (two fresh
  * sources; a source and its copy in a forked child, which must drop the
@@ -189,11 +198,8 @@ START_TEST(test_noise_secure_not_reproducible)
     memset(a, 0, n * sizeof *a);
     ck_assert_int_eq(noise_uniform(&ua, s), MG_OK);
     ck_assert_int_eq(noise_add_gaussian(a, n, 1.0, s), MG_OK);
-    ck_assert_int_eq(read(fd[0], &ub, sizeof ub), (ssize_t)sizeof ub);
-    size_t got = 0;
-    for (ssize_t r;
-         got < n * sizeof *b && (r = read(fd[0], (char *)b + got, n * sizeof *b - got)) > 0;)
-        got += (size_t)r;
+    ck_assert_uint_eq(read_all(fd[0], &ub, sizeof ub), sizeof ub);
+    size_t got = read_all(fd[0], b, n * sizeof *b);
     close(fd[0]);
     ck_assert_int_eq(waitpid(child, &status, 0), child);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -274,6 +280,54 @@ START_TEST(test_noise_stream_secure_scale)
 }
 END_TEST
 
+/*
+ * fork() copies only the calling thread: a child of a process whose stream
+ * draws on a worker must neither wait for the worker (it would hang) nor add
+ * the vector the parent drew (the parent adds it too: the same noise twice).
+ * The parent forks right after a step, while its worker makes the next
+ * vector; the child takes two steps under a watchdog, and its vector shares
+ * no value with the parent's next one and has the right scale.
+ */
+START_TEST(test_noise_stream_fork)
+{
+    const size_t n = 40000;
+    double *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+    noise_stream *st;
+    int fd[2], status;
+
+    ck_assert_int_eq(noise_stream_start(&st, 1, 0, 0, n, 2.0, NOISE_THREAD_ALWAYS), MG_OK);
+    ck_assert_int_eq(noise_stream_add(st, a), MG_OK);
+    ck_assert_int_eq(pipe(fd), 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        double sumsq = 0;
+        alarm(20);
+        memset(b, 0, n * sizeof *b);
+        int ok = noise_stream_add(st, b) == MG_OK &&
+                 write(fd[1], b, n * sizeof *b) == (ssize_t)(n * sizeof *b);
+        for (size_t i = 0; i < n; i++)
+            sumsq += b[i] * b[i];
+        ok = ok && fabs(sumsq / (double)n / 4.0 - 1) < 0.05 && !noise_stream_threaded(st) &&
+             noise_stream_add(st, b) == MG_OK;
+        noise_stream_stop(st);
+        _exit(ok ? 0 : 1);
+    }
+    close(fd[1]);
+    memset(a, 0, n * sizeof *a);
+    ck_assert_int_eq(noise_stream_add(st, a), MG_OK);
+    ck_assert(noise_stream_threaded(st));
+    ck_assert_uint_eq(read_all(fd[0], b, n * sizeof *b), n * sizeof *b);
+    close(fd[0]);
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    ck_assert_uint_eq(same_values(a, b, n), 0);
+    noise_stream_stop(st);
+    free(a);
+    free(b);
+}
+END_TEST
+
 static Suite *noise_suite(void)
 {
     Suite *s = suite_create("privacy_noise");
@@ -284,6 +338,7 @@ static Suite *noise_suite(void)
     tcase_add_test(tc, test_noise_secure_not_reproducible);
     tcase_add_test(tc, test_noise_stream_matches_source);
     tcase_add_test(tc, test_noise_stream_secure_scale);
+    tcase_add_test(tc, test_noise_stream_fork);
     suite_add_tcase(s, tc);
     return s;
 }
