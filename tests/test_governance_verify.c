@@ -366,6 +366,14 @@ typedef struct tamper {
     const char *name, *stmt, *want;
 } tamper;
 
+static void expect_tamper_named(const tamper *t)
+{
+    char *dir = copy_more(t->name);
+    sql(dir, t->stmt);
+    expect_failure(dir, t->want);
+    free(dir);
+}
+
 /* Entries whose rows are gone (or no longer name them), and revocations out of step. */
 static const tamper missing_rows[] = {
     {"no-comment", "DELETE FROM comments",
@@ -405,11 +413,7 @@ static const tamper missing_rows[] = {
 
 START_TEST(test_governance_verify_entry_without_row)
 {
-    const tamper *t = &missing_rows[_i];
-    char *dir = copy_more(t->name);
-    sql(dir, t->stmt);
-    expect_failure(dir, t->want);
-    free(dir);
+    expect_tamper_named(&missing_rows[_i]);
 }
 END_TEST
 
@@ -478,11 +482,7 @@ static const tamper changed_columns[] = {
 
 START_TEST(test_governance_verify_changed_column)
 {
-    const tamper *t = &changed_columns[_i];
-    char *dir = copy_more(t->name);
-    sql(dir, t->stmt);
-    expect_failure(dir, t->want);
-    free(dir);
+    expect_tamper_named(&changed_columns[_i]);
 }
 END_TEST
 
