@@ -11,14 +11,20 @@
 #include <sys/stat.h>
 
 static fixture fx;
-static char *pristine;
+static char *pristine, *pristine_more;
 
-/* The fixture store, built once per test process (fork mode builds it in each child). */
+/* The fixture stores, built once in the test process that forks a child per test. */
 static void setup(void)
 {
+    fixture more_fx;
+
     if (!pristine) {
         pristine = tu_path("pristine");
         fixture_build(&fx, pristine);
+    }
+    if (!pristine_more) {
+        pristine_more = tu_path("pristine-more");
+        fixture_build_more(&more_fx, pristine_more);
     }
 }
 
@@ -33,15 +39,8 @@ static char *copy(const char *name)
 /* A copy of the larger fixture (revocation, model update, DP run and its version). */
 static char *copy_more(const char *name)
 {
-    static char *more;
     char *dir = tu_path(name);
-
-    if (!more) {
-        fixture more_fx;
-        more = tu_path("pristine-more");
-        fixture_build_more(&more_fx, more);
-    }
-    ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, more, dir), 0);
+    ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine_more, dir), 0);
     return dir;
 }
 
@@ -545,7 +544,7 @@ int main(void)
     int failed;
 
     tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_unchecked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_governance_verify_clean_store);
     tcase_add_test(tc, test_governance_verify_register_logs_metrics);
     tcase_add_test(tc, test_governance_verify_entry_byte);
@@ -573,5 +572,6 @@ int main(void)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     free(pristine);
+    free(pristine_more);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
