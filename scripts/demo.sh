@@ -109,7 +109,8 @@ for _ in $(seq 200); do [ -s "$dir/port" ] && break; kill -0 "$pid" 2>/dev/null 
 base="http://${listen%:*}:$(cat "$dir/port")"
 
 # Every route the demo uses must be in the server's OpenAPI document; name the missing ones.
-curl -sSf "$base/openapi.json" -o "$dir/openapi.json" || fail "GET /openapi.json"
+curl -sSf -H "Authorization: Bearer $admin" "$base/openapi.json" -o "$dir/openapi.json" ||
+    fail "GET /openapi.json"
 have=$(jq -r '.paths | to_entries[] | .key as $p | .value | keys[] | "\(ascii_upcase) \($p)"' "$dir/openapi.json")
 missing=()
 for r in "POST /api/v1/datasets" "POST /api/v1/models" "POST /api/v1/models/{name}/versions" \

@@ -6,12 +6,16 @@
 #include "http_client.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static mg_server *srv;
 static char base[128];
@@ -230,9 +234,15 @@ START_TEST(test_web_openapi_matches_routes)
 {
     json_t *doc, *paths, *item, *op;
     const char *path, *method;
+    const char *const viewer[] = {auth[1], NULL};
     size_t ops = 0;
 
-    ck_assert_uint_eq(call(&doc, "GET", "/openapi.json", NULL, NULL), 200);
+    /* the document needs a token, as every route but /health and the UI's files */
+    ck_assert_uint_eq(call(&doc, "GET", "/openapi.json", NULL, NULL), 401);
+    ck_assert_str_eq(error_message(doc, "unauthorized"),
+                     "missing 'Authorization: Bearer <token>' header");
+    json_decref(doc);
+    ck_assert_uint_eq(call(&doc, "GET", "/openapi.json", viewer, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
     paths = json_object_get(doc, "paths");
     for (size_t i = 0; i < mg_web_route_count(); i++) {
@@ -261,6 +271,59 @@ START_TEST(test_web_openapi_matches_routes)
         }
     }
     ck_assert_uint_eq(ops, mg_web_route_count());
+    json_decref(doc);
+}
+END_TEST
+
+/*
+ * A GET route that checks its parameters' values answers 422 and the document
+ * says so; the other GET routes do not list 422. The four checked here are
+ * all there are (a new one must be added here and flagged in routes.c).
+ */
+START_TEST(test_web_openapi_get_422_matches_behaviour)
+{
+    static const char *const cases[][3] = {
+        {"/api/v1/datasets/{id}", "/api/v1/datasets/abc",
+         "data set 'abc': expected an id or a sha256"},
+        {"/api/v1/lineage/{kind}/{id}", "/api/v1/lineage/bogus/1",
+         "lineage kind 'bogus': expected version, dataset, run or report"},
+        /* init and four tokens: the log holds 5 entries */
+        {"/api/v1/log/proof/inclusion", "/api/v1/log/proof/inclusion?index=9",
+         "inclusion proof: index 9 is not below tree size 5"},
+        {"/api/v1/log/proof/consistency", "/api/v1/log/proof/consistency?first=3&second=9",
+         "consistency 3 -> 9: need first <= second <= 5 (the log's size)"},
+    };
+    const size_t n = sizeof cases / sizeof cases[0];
+    const char *const viewer[] = {auth[1], NULL};
+    json_t *doc, *j, *item;
+    const char *path;
+    size_t listed = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(call(&j, "GET", cases[i][1], viewer, NULL), 422);
+        ck_assert_str_eq(error_message(j, "unprocessable"), cases[i][2]);
+        json_decref(j);
+    }
+    ck_assert_uint_eq(call(&doc, "GET", "/openapi.json", viewer, NULL), 200);
+    json_object_foreach(json_object_get(doc, "paths"), path, item)
+    {
+        json_t *get = json_object_get(item, "get"), *e422;
+        size_t i;
+        if (!get)
+            continue;
+        for (i = 0; i < n && strcmp(cases[i][0], path) != 0; i++)
+            ;
+        e422 = json_object_get(json_object_get(get, "responses"), "422");
+        if (i == n) {
+            ck_assert_msg(e422 == NULL, "GET %s lists 422 but no test shows one", path);
+            continue;
+        }
+        ck_assert_msg(e422 != NULL, "GET %s answers 422 but does not list it", path);
+        ck_assert_str_eq(json_string_value(json_object_get(e422, "$ref")),
+                         "#/components/responses/E422");
+        listed++;
+    }
+    ck_assert_uint_eq(listed, n);
     json_decref(doc);
 }
 END_TEST
@@ -323,6 +386,119 @@ START_TEST(test_web_bad_listen_and_missing_store)
 }
 END_TEST
 
+static int exists(const char *dir, const char *name)
+{
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return lstat(path, &st) == 0;
+}
+
+/*
+ * A crash leaves streamed uploads (tmp/upload.XXXXXX), trained models
+ * waiting to be registered (tmp/train-<job>.mgm) and their half-written
+ * copies (tmp/train-<job>.mgm.tmp.<pid>) behind; the next start removes
+ * them and nothing else.
+ */
+START_TEST(test_web_start_removes_stale_temporaries)
+{
+    static const char *const stale[] = {"upload.a1B2c3", "upload.", "train-7.mgm",
+                                        "train-123.mgm.tmp.4242"};
+    static const char *const kept[] = {"notes.txt", "upload", "xupload.abc", "train-7.csv",
+                                       "train.mgm", "my-train-1.mgm", "sub/upload.abc"};
+    mg_server_options o = MG_SERVER_OPTIONS_INIT;
+    char *store = tu_path("stale"), tmp[600], path[700];
+
+    make_store(store);
+    snprintf(tmp, sizeof tmp, "%s/tmp", store);
+    ck_assert_int_eq(mkdir(tmp, 0700), 0);
+    snprintf(path, sizeof path, "%s/sub", tmp);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/upload.dir", tmp); /* a folder, not a file: kept */
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmp, stale[i]);
+        tu_write(path, "left by a crash");
+    }
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmp, kept[i]);
+        tu_write(path, "keep me");
+    }
+    snprintf(path, sizeof path, "%s/upload.outside", store); /* only tmp/ is swept */
+    tu_write(path, "keep me");
+    o.store_dir = store;
+    o.listen = "127.0.0.1:0";
+    ck_assert_msg(mg_server_start(&srv, &o) == MG_OK, "start: %s", mg_error_last());
+    for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
+        ck_assert_msg(!exists(tmp, stale[i]), "tmp/%s is still there", stale[i]);
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        ck_assert_msg(exists(tmp, kept[i]), "tmp/%s was removed", kept[i]);
+    ck_assert(exists(tmp, "upload.dir"));
+    ck_assert(exists(store, "upload.outside"));
+    mg_server_shutdown(srv);
+    srv = NULL;
+    free(store);
+}
+END_TEST
+
+/*
+ * The client itself refuses a URL or a header line that could split the
+ * request (defence in depth under the webhook check): nothing connects to
+ * the listener for those, while a clean request does.
+ */
+START_TEST(test_web_client_refuses_unsafe_bytes)
+{
+    static const char *const bad[][2] = {
+        {"/a\r\nX-Evil: 1", "control byte 0x0d at offset 24"},
+        {"/a\nHost: evil", "control byte 0x0a at offset 24"},
+        {"/a\x01", "control byte 0x01 at offset 24"},
+        {"/a b", "space at offset 24"},
+        {"/\xc3\xa9", "non-ASCII byte 0xc3 at offset 23"},
+    };
+    const char *const evil_header[] = {"X-Ok: 1\r\nX-Evil: 1", NULL};
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    web_http_response r = WEB_HTTP_RESPONSE_INIT;
+    web_http_options o = {0};
+    char url[256], want[128];
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), cfd;
+    unsigned port;
+
+    ck_assert_int_ge(lfd, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(lfd, 8), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    port = ntohs(a.sin_port);
+    o.timeout_ms = 300;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        /* "http://127.0.0.1:NNNNN" is 22 bytes: the path starts at offset 22 */
+        snprintf(url, sizeof url, "http://127.0.0.1:%05u%s", port, bad[i][0]);
+        ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_EINVAL);
+        snprintf(want, sizeof want, "URL: %s", bad[i][1]);
+        ck_assert_str_eq(mg_error_last(), want);
+        web_http_response_free(&r);
+    }
+    snprintf(url, sizeof url, "http://u@127.0.0.1:%05u/", port);
+    ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_EINVAL);
+    ck_assert_str_eq(mg_error_last(),
+                     "URL: user information ('...@') before the host is not allowed");
+    snprintf(url, sizeof url, "http://127.0.0.1:%05u/ok", port);
+    o.headers = evil_header;
+    ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_EINVAL);
+    ck_assert_str_eq(mg_error_last(), "header line 1: control byte 0x0d at offset 7");
+    ck_assert_int_eq(accept(lfd, NULL, NULL), -1); /* nobody connected */
+    o.headers = NULL;
+    ck_assert_int_eq(web_http_request(&r, "GET", url, &o), MG_EIO); /* connects, no answer */
+    ck_assert_ptr_nonnull(strstr(mg_error_last(), "timed out"));
+    ck_assert_int_ge(cfd = accept(lfd, NULL, NULL), 0);
+    close(cfd);
+    close(lfd);
+}
+END_TEST
+
 /* HTTPS with a self-signed certificate made by the openssl command. */
 START_TEST(test_web_tls)
 {
@@ -372,12 +548,15 @@ static Suite *web_suite(void)
     tcase_add_test(tc, test_web_wrong_method_405_allow);
     tcase_add_test(tc, test_web_missing_and_malformed_token_401);
     tcase_add_test(tc, test_web_openapi_matches_routes);
+    tcase_add_test(tc, test_web_openapi_get_422_matches_behaviour);
     tcase_add_test(tc, test_web_ui_assets_and_traversal);
     tcase_add_test(tc, test_web_roles_and_metrics);
     tcase_add_test(tc, test_web_log_inclusion_proof);
     suite_add_tcase(s, tc);
     tcase_add_test(plain, test_web_bad_listen_and_missing_store);
     tcase_add_test(plain, test_web_tls);
+    tcase_add_test(plain, test_web_client_refuses_unsafe_bytes);
+    tcase_add_test(plain, test_web_start_removes_stale_temporaries);
     suite_add_tcase(s, plain);
     return s;
 }

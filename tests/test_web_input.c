@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 static mg_server *srv;
 static char admin[MG_TOKEN_SECRET_MAX];
+static char store_dir[512];
 
 static void setup(void)
 {
@@ -38,7 +40,9 @@ static void setup(void)
     o.listen = "127.0.0.1:0";
     o.http_threads = 2;
     o.max_json = 4096;
+    o.max_upload = 8192;
     ck_assert_msg(mg_server_start(&srv, &o) == MG_OK, "%s", mg_error_last());
+    snprintf(store_dir, sizeof store_dir, "%s", dir);
     free(dir);
 }
 
@@ -153,6 +157,55 @@ START_TEST(test_web_input_types_and_unknown_fields)
 }
 END_TEST
 
+/*
+ * A webhook URL goes on a request line as it is: bytes that could split the
+ * request (CR, LF, other controls, space, non-ASCII) and user information
+ * before the host are refused, naming the field, and nothing is registered.
+ */
+START_TEST(test_web_input_webhook_url_bytes)
+{
+    char head[512], *body;
+
+    /* "http://127.0.0.1:1/a" is 20 bytes: offsets 0..19 */
+    expect("{\"url\":\"http://127.0.0.1:1/a\\r\\nX-Evil: 1\"}", 422, "unprocessable",
+           "field 'url': control byte 0x0d at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a\\nHost: evil\"}", 422, "unprocessable",
+           "field 'url': control byte 0x0a at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a\\u0001\"}", 422, "unprocessable",
+           "field 'url': control byte 0x01 at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a\\t\"}", 422, "unprocessable",
+           "field 'url': control byte 0x09 at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a\\u007f\"}", 422, "unprocessable",
+           "field 'url': control byte 0x7f at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/a b\"}", 422, "unprocessable",
+           "field 'url': space at offset 20");
+    expect("{\"url\":\"http://127.0.0.1:1/\xc3\xa9\"}", 422, "unprocessable",
+           "field 'url': non-ASCII byte 0xc3 at offset 19");
+    expect("{\"url\":\"http://127.0.0.1\xef\xbc\x8e"
+           "1:1/\"}",
+           422, "unprocessable",
+           "field 'url': non-ASCII byte 0xef at offset 16");
+    expect("{\"url\":\"http://user:pw@127.0.0.1:1/\"}", 422, "unprocessable",
+           "field 'url': user information ('...@') before the host is not allowed");
+    /* the host is example.com, not the loopback address its port field seems to name */
+    expect("{\"url\":\"http://127.0.0.1:80@example.com/\"}", 422, "unprocessable",
+           "field 'url': user information ('...@') before the host is not allowed");
+    snprintf(head, sizeof head,
+             "GET /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, NULL, 0), 200);
+    ck_assert_str_eq(body, "{\"webhooks\":[]}");
+    free(body);
+    /* '@' and percent escapes in the path are fine */
+    {
+        const char *ok = "{\"url\":\"http://127.0.0.1:1/a@b%0d%0a\"}";
+        ck_assert_uint_eq(post_json(&body, ok, strlen(ok)), 201);
+        free(body);
+    }
+}
+END_TEST
+
 /* Invalid UTF-8 inside a JSON string: jansson refuses it, naming the place. */
 START_TEST(test_web_input_non_utf8)
 {
@@ -203,6 +256,70 @@ START_TEST(test_web_input_huge_bodies)
 }
 END_TEST
 
+/* `n` chunks of `size` bytes of `fill`, with no last chunk: the body never ends. */
+static void open_chunks(mg_buf *b, int n, size_t size, char fill)
+{
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(mg_buf_printf(b, "%zx\r\n", size), MG_OK);
+        for (size_t k = 0; k < size; k++)
+            ck_assert_int_eq(mg_buf_putc(b, fill), MG_OK);
+        ck_assert_int_eq(mg_buf_puts(b, "\r\n"), MG_OK);
+    }
+}
+
+/*
+ * A chunked JSON body that passes max_json (4096) and then stalls: the 413
+ * comes as soon as the limit is passed, not when the body ends (it never
+ * does here, so a server waiting for the end would not answer before the
+ * client's 10 s read timeout).
+ */
+START_TEST(test_web_input_chunked_413_at_the_limit)
+{
+    mg_buf chunks = MG_BUF_INIT;
+    char head[512], *body;
+
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+             admin);
+    open_chunks(&chunks, 5, 1000, ' '); /* 5000 bytes > 4096 */
+    ck_assert_uint_eq(raw(&body, head, chunks.ptr, chunks.len), 413);
+    ck_assert_str_eq(message(body, "payload_too_large"),
+                     "request body is past the limit of 4096 bytes");
+    free(body);
+    mg_buf_free(&chunks);
+    still_up();
+}
+END_TEST
+
+/* The same for a streamed upload past max_upload (8192): 413 at once, no file left behind. */
+START_TEST(test_web_input_chunked_upload_413_at_the_limit)
+{
+    mg_buf chunks = MG_BUF_INIT;
+    char head[512], tmp[600], *body;
+    DIR *d;
+    struct dirent *e;
+
+    snprintf(head, sizeof head,
+             "POST /api/v1/datasets?name=big HTTP/1.1\r\nHost: x\r\n"
+             "Authorization: Bearer %s\r\nContent-Type: text/csv\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n",
+             admin);
+    open_chunks(&chunks, 3, 4000, 'a'); /* 12000 bytes > 8192 */
+    ck_assert_uint_eq(raw(&body, head, chunks.ptr, chunks.len), 413);
+    ck_assert_str_eq(message(body, "payload_too_large"),
+                     "request body is past the limit of 8192 bytes");
+    free(body);
+    mg_buf_free(&chunks);
+    still_up();
+    snprintf(tmp, sizeof tmp, "%s/tmp", store_dir);
+    ck_assert_ptr_nonnull(d = opendir(tmp));
+    while ((e = readdir(d)))
+        ck_assert_msg(e->d_name[0] == '.', "left in tmp/: %s", e->d_name);
+    closedir(d);
+}
+END_TEST
+
 START_TEST(test_web_input_wrong_content_type_and_names)
 {
     char head[512], *body;
@@ -248,7 +365,10 @@ int main(void)
     tcase_add_test(tc, test_web_input_malformed_json);
     tcase_add_test(tc, test_web_input_types_and_unknown_fields);
     tcase_add_test(tc, test_web_input_non_utf8);
+    tcase_add_test(tc, test_web_input_webhook_url_bytes);
     tcase_add_test(tc, test_web_input_huge_bodies);
+    tcase_add_test(tc, test_web_input_chunked_413_at_the_limit);
+    tcase_add_test(tc, test_web_input_chunked_upload_413_at_the_limit);
     tcase_add_test(tc, test_web_input_wrong_content_type_and_names);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -77,6 +77,43 @@ static int parse_url(url_parts *u, const char *url)
     return MG_OK;
 }
 
+/* The first byte of s[0..len) that may not stand in a request or header line, or NULL. */
+static const char *unsafe_byte(const char *s, size_t len, int space_ok)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f || (c == ' ' && !space_ok))
+            return s + i;
+    }
+    return NULL;
+}
+
+/* Name byte *p of s: "control byte 0x0d at offset 20". */
+static int unsafe_error(const char *what, const char *s, const char *p)
+{
+    unsigned char c = (unsigned char)*p;
+    size_t at = (size_t)(p - s);
+
+    if (c == ' ')
+        return mg_error_set(MG_EINVAL, "%s: space at offset %zu", what, at);
+    if (c >= 0x80)
+        return mg_error_set(MG_EINVAL, "%s: non-ASCII byte 0x%02x at offset %zu", what, c, at);
+    return mg_error_set(MG_EINVAL, "%s: control byte 0x%02x at offset %zu", what, c, at);
+}
+
+int web_http_url_check(const char *url)
+{
+    const char *bad = unsafe_byte(url, strlen(url), 0), *host = strstr(url, "://");
+
+    if (bad)
+        return unsafe_error("URL", url, bad);
+    /* RFC 3986 §3.2.1: userinfo ends at '@' inside the authority; it would hide the real host */
+    if (host && memchr(host + 3, '@', strcspn(host + 3, "/?#")))
+        return mg_error_set(MG_EINVAL,
+                            "URL: user information ('...@') before the host is not allowed");
+    return MG_OK;
+}
+
 int web_http_url_is_loopback(const char *url)
 {
     url_parts u;
@@ -300,6 +337,22 @@ static int parse_answer(web_http_response *out, const mg_buf *raw, const char *u
     return mg_buf_put(&out->body, hdr_end, (size_t)(raw->ptr + raw->len - hdr_end));
 }
 
+/* No header line may end early or smuggle another: tab is the only control byte allowed. */
+static int check_headers(const char *const *headers)
+{
+    for (size_t i = 0; headers && headers[i]; i++) {
+        const char *h = headers[i], *p = h;
+        char what[32];
+        while ((p = unsafe_byte(p, strlen(p), 1)) && *p == '\t')
+            p++;
+        if (p) {
+            snprintf(what, sizeof what, "header line %zu", i + 1);
+            return unsafe_error(what, h, p);
+        }
+    }
+    return MG_OK;
+}
+
 int web_http_request(web_http_response *out, const char *method, const char *url,
                      const web_http_options *opt)
 {
@@ -314,7 +367,8 @@ int web_http_request(web_http_response *out, const char *method, const char *url
     if (opt->timeout_ms)
         c.timeout_ms = opt->timeout_ms;
     raw.max = (opt->max_body ? opt->max_body : (size_t)64 << 20) + 65536;
-    if ((rc = parse_url(&u, url)) < 0 || (rc = connect_to(&c, &u)) < 0)
+    if ((rc = web_http_url_check(url)) < 0 || (rc = check_headers(opt->headers)) < 0 ||
+        (rc = parse_url(&u, url)) < 0 || (rc = connect_to(&c, &u)) < 0)
         goto done;
     if (u.tls && (rc = tls_start(&c, &u, opt->ca_file)) < 0)
         goto done;

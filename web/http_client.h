@@ -25,8 +25,18 @@ typedef struct web_http_options {
 } web_http_options;
 
 /*
+ * Whether `url` may go on a request line as it is: printable ASCII only (no
+ * CR, LF or other control byte, no space, no byte past 0x7f) and no user
+ * information ("user@host") before the host. Errors: MG_EINVAL "URL: space
+ * at offset 20" (the message leaves the URL out, since it holds such bytes).
+ */
+int web_http_url_check(const char *url);
+
+/*
  * Send one request (with "Connection: close") to an http:// or https:// URL
- * and read the whole answer. Errors: MG_EINVAL (bad URL), MG_EIO (connect,
+ * and read the whole answer. A URL web_http_url_check() refuses, or a
+ * header line holding a CR, LF or other control byte, is refused before
+ * anything connects. Errors: MG_EINVAL (bad URL or header), MG_EIO (connect,
  * TLS, timeout, read or write failure, naming the URL), MG_EPARSE (not an
  * HTTP answer), MG_ETOOBIG, MG_ENOMEM. Free with web_http_response_free().
  */

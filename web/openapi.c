@@ -166,6 +166,8 @@ static json_t *responses(const web_route *r)
     if (strcmp(r->method, "GET") != 0) {
         ERR("409");
         ERR("422");
+    } else if (r->unprocessable) {
+        ERR("422");
     }
     if (r->body) {
         ERR("413");
@@ -218,7 +220,8 @@ static json_t *components(void)
         error_response("The current state does not allow it (e.g. failing approval gates)"),
         "E413", error_response("Request body past the configured limit"), "E415",
         error_response("A JSON route was sent another media type"), "E422",
-        error_response("Well-formed but invalid values"));
+        error_response("Well-formed but invalid values: in the body, or in a path or query "
+                       "parameter (e.g. an inclusion proof's index past the tree size)"));
 }
 
 static const char *tag_help(const char *tag)

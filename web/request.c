@@ -13,14 +13,23 @@
 #include "mg_sha256.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 typedef enum { BODY_DISCARD = 0, BODY_JSON, BODY_FILE } body_mode;
+
+/*
+ * After an error answered in the middle of a body, read and drop at most this
+ * much more before closing: a close with unread input resets the connection,
+ * and a reset can destroy the answer before the client has read it.
+ */
+#define LINGER_MAX ((uint64_t)1 << 20)
 
 typedef struct conn_state {
     web_request req;
@@ -29,6 +38,8 @@ typedef struct conn_state {
     struct timespec t0;
     unsigned status;     /* status queued */
     unsigned err_status; /* an error found before the body ended: reply with it at the end */
+    int raw_tried;       /* answer_now() ran: it is tried once */
+    int answered_raw;    /* err_status went straight to the socket mid-body (answer_now) */
     char err_msg[1024];
     char allow[64];
     body_mode mode;
@@ -77,16 +88,24 @@ static enum MHD_Result queue(conn_state *cs, struct MHD_Connection *conn, unsign
     return ok;
 }
 
-static enum MHD_Result reply_error(conn_state *cs, struct MHD_Connection *conn, unsigned status,
-                                   const char *msg)
+/* DESIGN §4's error body, malloc'd, or NULL when out of memory. */
+static char *error_text(unsigned status, const char *msg)
 {
     json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", web_error_code_of(status), "message",
                           msg);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+    json_decref(j);
+    return text;
+}
+
+static enum MHD_Result reply_error(conn_state *cs, struct MHD_Connection *conn, unsigned status,
+                                   const char *msg)
+{
+    char *text = error_text(status, msg);
     struct MHD_Response *r;
     size_t len;
 
-    json_decref(j);
     if (!text)
         return MHD_NO;
     len = strlen(text);
@@ -96,6 +115,87 @@ static enum MHD_Result reply_error(conn_state *cs, struct MHD_Connection *conn, 
         return MHD_NO;
     }
     return queue(cs, conn, status, r, "application/json");
+}
+
+/* Write all of buf to the non-blocking socket fd, waiting at most 1 s for room. */
+static size_t send_all(int fd, const char *buf, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            if (poll(&p, 1, 1000) <= 0)
+                break;
+        } else {
+            break;
+        }
+    }
+    return off;
+}
+
+/*
+ * Answer the stashed error now, in the middle of the body. libmicrohttpd 0.9
+ * queues a response only before the body is read or once it has ended, so a
+ * chunked body past the limit would otherwise be read to its very end first.
+ * The answer goes straight to the socket with "Connection: close", then the
+ * write side is shut so the client sees where the answer ends. Plain HTTP
+ * only: under TLS the bytes must go through libmicrohttpd's session, and the
+ * answer waits for the end of the body as before.
+ * Returns 1 when the whole answer went out, 0 when nothing did (answer at
+ * the end instead), -1 when only part of it did (close the connection).
+ */
+static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_server *s)
+{
+    const union MHD_ConnectionInfo *ci;
+    const char *reason = MHD_get_reason_phrase_for(cs->err_status);
+    mg_buf out = MG_BUF_INIT;
+    char *text, date[64];
+    struct tm tm;
+    time_t now = time(NULL);
+    size_t sent;
+
+    if (s->tls_cert_pem || !(ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)))
+        return 0;
+    if (!(text = error_text(cs->err_status, cs->err_msg)))
+        return 0;
+    /* The request has failed: its upload goes now, before the client hears of it. */
+    if (cs->fd >= 0)
+        close(cs->fd);
+    cs->fd = -1;
+    if (cs->req.upload_path) {
+        unlink(cs->req.upload_path);
+        free(cs->req.upload_path);
+        cs->req.upload_path = NULL;
+    }
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (mg_buf_printf(&out,
+                      "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
+                      "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+                      "Date: %s\r\n\r\n%s",
+                      cs->err_status, reason && *reason ? reason : "Error", strlen(text), date,
+                      text) < 0) {
+        free(text);
+        mg_buf_free(&out);
+        mg_error_clear();
+        return 0;
+    }
+    free(text);
+    sent = send_all(ci->connect_fd, out.ptr, out.len);
+    if (sent == out.len)
+        shutdown(ci->connect_fd, SHUT_WR);
+    mg_buf_free(&out);
+    if (sent == 0)
+        return 0;
+    cs->status = cs->err_status; /* for the metrics */
+    cs->answered_raw = 1;
+    return sent == out.len ? 1 : -1;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -401,12 +501,22 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     if (cs->status) {
+        /* Answered on the socket: close at the body's end, or once enough was dropped. */
+        if (cs->answered_raw && (!*upload_data_size || cs->received > cs->limit + LINGER_MAX))
+            return MHD_NO;
+        cs->received += *upload_data_size;
         *upload_data_size = 0; /* already answered: the rest of the body is dropped */
         return MHD_YES;
     }
     if (*upload_data_size) {
         consume(cs, upload_data, *upload_data_size);
         *upload_data_size = 0;
+        /* An error mid-body (past the limit of a chunked body): answer it now. */
+        if (cs->err_status && !cs->raw_tried) {
+            cs->raw_tried = 1;
+            if (answer_now(cs, conn, s) < 0)
+                return MHD_NO;
+        }
         return MHD_YES;
     }
     if (cs->err_status)

@@ -77,6 +77,7 @@ typedef struct web_route {
     unsigned ok_status;      /* the success status (200, 201, 202, 204) */
     const char *produces;    /* NULL: application/json */
     int cache;               /* 1: a GET whose reply depends only on the store (reply_cache.h) */
+    int unprocessable; /* 1: a GET that checks its parameters' values too (422, not only 400) */
 } web_route;
 
 /* The table and its length. */

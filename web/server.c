@@ -8,7 +8,10 @@
 #include "mg_log.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -126,6 +129,53 @@ static void apply_defaults(mg_server_options *o)
         o->drain_s = 30;
 }
 
+/*
+ * What a crash can leave in tmp/: streamed uploads (request.c, mkstemp), a
+ * trained model not yet registered (route_versions.c) and a half-written
+ * copy of one (mg_file_write_atomic's "<path>.tmp.<pid>"). Nothing else is
+ * ours to remove.
+ */
+static const char *const stale_patterns[] = {"upload.*", "train-*.mgm", "train-*.mgm.tmp.*"};
+
+static int is_stale(const char *name)
+{
+    for (size_t i = 0; i < sizeof stale_patterns / sizeof stale_patterns[0]; i++)
+        if (fnmatch(stale_patterns[i], name, FNM_PATHNAME | FNM_PERIOD) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Remove the regular files of tmp/ a crash left behind. No request or job
+ * runs yet, so none of them is in use. Best effort: a file that cannot be
+ * removed is logged and the start goes on.
+ */
+static void sweep_tmp(const char *tmp_dir)
+{
+    DIR *d = opendir(tmp_dir);
+    struct dirent *e;
+    unsigned removed = 0;
+
+    if (!d) {
+        mg_log_warn("%s: cannot list it to remove stale files: %s", tmp_dir, strerror(errno));
+        return;
+    }
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (!is_stale(e->d_name) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            removed++;
+        else
+            mg_log_warn("%s/%s: cannot remove a stale file: %s", tmp_dir, e->d_name,
+                        strerror(errno));
+    }
+    closedir(d);
+    if (removed)
+        mg_log_info("%s: removed %u file(s) left by an earlier run", tmp_dir, removed);
+}
+
 static int prepare_dirs(mg_server *s)
 {
     struct stat st;
@@ -139,6 +189,7 @@ static int prepare_dirs(mg_server *s)
     snprintf(s->tmp_dir, n, "%s/tmp", s->store_dir);
     if (mkdir(s->tmp_dir, 0700) != 0 && errno != EEXIST)
         return mg_error_set_errno(MG_EIO, errno, "%s", s->tmp_dir);
+    sweep_tmp(s->tmp_dir);
     return MG_OK;
 }
 

@@ -148,6 +148,8 @@ int web_events_webhook_add(json_t **out, web_events *ev, const char *url, const 
     *out = NULL;
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return mg_error_set(MG_EINVAL, "field 'url': expected an http:// or https:// URL");
+    if (web_http_url_check(url) < 0) /* "URL: space at offset 20" */
+        return mg_error_set(MG_EINVAL, "field 'url': %s", mg_error_last() + strlen("URL: "));
     if (!ev->opt.allow_any_host && !web_http_url_is_loopback(url))
         return mg_error_set(MG_EINVAL,
                             "field 'url': only loopback hosts (127.0.0.1, ::1, localhost) are "
