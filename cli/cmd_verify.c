@@ -39,7 +39,8 @@ static int verify_store(const cli_args *a, const char *dir, unsigned threads)
            (unsigned long long)sum.entries);
     printf("  tree heads   %llu signed; the latest covers every entry, root %s\n",
            (unsigned long long)sum.tree_heads, sum.root);
-    printf("  records      %llu inventory rows match the entries that made them\n",
+    printf("  records      %llu inventory rows match the entries that made them, and each "
+           "entry has its rows\n",
            (unsigned long long)sum.records);
     printf("  key files    %llu\n", (unsigned long long)sum.keys);
     printf("  artifacts    %llu files hash to their names\n", (unsigned long long)sum.artifacts);

@@ -38,6 +38,14 @@ int gov_put_bytes_or_file(char hex[MG_SHA256_HEX], mg_store *s, const char *path
 /* ---- the privacy ledger (ledger.c) ---- */
 
 /*
+ * The ledger row a run's `privacy` makes (NULL: trained without DP): *spend
+ * is the row's spend_json, *summary what run.finish logs (below); both the
+ * caller's. Verification recomputes rows with it. Errors: MG_EINVAL naming
+ * the field, MG_ENOMEM.
+ */
+int gov_ledger_spend(json_t **spend, json_t **summary, const json_t *privacy);
+
+/*
  * Record a run's privacy spend against its data set: `privacy` NULL means
  * trained without DP ("unbounded"); otherwise see mg_gov_run_result. On
  * success *summary is {"kind":"rdp","epsilon","delta"} or {"kind":"unbounded"}.

@@ -82,16 +82,12 @@ static json_t *finite_or_null(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-int gov_ledger_add(json_t **summary, gov_tx *tx, const char *dataset_sha256, int64_t run_id,
-                   const json_t *privacy)
+int gov_ledger_spend(json_t **spend, json_t **summary, const json_t *privacy)
 {
     double rdp[N], delta = 0, eps = INFINITY, best = NAN;
-    sqlite3_stmt *st;
-    json_t *spend = NULL;
-    char now[32];
     int rc;
 
-    *summary = NULL;
+    *spend = *summary = NULL;
     if (privacy) {
         const json_t *reported = json_object_get(privacy, "epsilon");
         if ((rc = gov_check_object(privacy, 1, "privacy")) < 0 ||
@@ -99,22 +95,37 @@ int gov_ledger_add(json_t **summary, gov_tx *tx, const char *dataset_sha256, int
             (rc = mg_privacy_rdp_epsilon_from_curve(&eps, &best, mg_privacy_orders(), rdp, N,
                                                     delta)) < 0)
             return rc;
-        spend = json_pack("{s:f,s:o,s:o,s:o}", "delta", delta, "epsilon", finite_or_null(eps),
-                          "best_order", finite_or_null(best), "rdp", curve_json(rdp));
-        if (spend && json_object_get(privacy, "events"))
-            json_object_set(spend, "events", json_object_get(privacy, "events"));
-        if (spend && json_is_number(reported))
-            json_object_set(spend, "reported_epsilon", (json_t *)reported);
+        *spend = json_pack("{s:f,s:o,s:o,s:o}", "delta", delta, "epsilon", finite_or_null(eps),
+                           "best_order", finite_or_null(best), "rdp", curve_json(rdp));
+        if (*spend && json_object_get(privacy, "events"))
+            json_object_set(*spend, "events", json_object_get(privacy, "events"));
+        if (*spend && json_is_number(reported))
+            json_object_set(*spend, "reported_epsilon", (json_t *)reported);
         *summary = json_pack("{s:s,s:o,s:f}", "kind", "rdp", "epsilon", finite_or_null(eps),
                              "delta", delta);
     } else {
-        spend = json_pack("{s:s}", "reason", "trained without differential privacy");
+        *spend = json_pack("{s:s}", "reason", "trained without differential privacy");
         *summary = json_pack("{s:s}", "kind", "unbounded");
     }
-    if (!spend || !*summary) {
-        rc = mg_error_set(MG_ENOMEM, "out of memory");
-        goto done;
+    if (!*spend || !*summary) {
+        json_decref(*spend);
+        json_decref(*summary);
+        *spend = *summary = NULL;
+        return mg_error_set(MG_ENOMEM, "out of memory");
     }
+    return MG_OK;
+}
+
+int gov_ledger_add(json_t **summary, gov_tx *tx, const char *dataset_sha256, int64_t run_id,
+                   const json_t *privacy)
+{
+    sqlite3_stmt *st;
+    json_t *spend = NULL;
+    char now[32];
+    int rc;
+
+    if ((rc = gov_ledger_spend(&spend, summary, privacy)) < 0)
+        return rc;
     if (!(st = gov_stmt(tx->c, "INSERT INTO privacy_ledger (dataset_sha256, run_id, kind, "
                                "spend_json, created, log_index) VALUES (?, ?, ?, ?, ?, ?)"))) {
         rc = MG_ERROR;

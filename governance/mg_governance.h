@@ -526,7 +526,8 @@ typedef struct mg_gov_version {
 /*
  * Register the next version of `model` in stage "registered", submitted by
  * `by`. Log: "version.register". res: id, number, sha256 (artifact),
- * log_index. Errors: MG_ENOTFOUND (model, run), MG_ECONFLICT (run not finished).
+ * log_index. Errors: MG_ENOTFOUND (model, run), MG_ECONFLICT (run not
+ * finished, or it recorded an artifact other than this one).
  */
 int mg_gov_version_register(mg_gov_result *res, mg_store *s, const mg_actor *by, const char *model,
                             const mg_gov_version *v);

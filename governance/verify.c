@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define RANK_RECORDS (GOV_RANK_AFTER_LOG - 3)
 #define RANK_KEYS (GOV_RANK_AFTER_LOG - 2)
 #define RANK_ARTIFACTS (GOV_RANK_AFTER_LOG - 1)
 
@@ -253,11 +252,25 @@ static int check_tree_head(vstate *v, sqlite3_stmt *th, const range *r)
     return gov_checker_add(v->checker, &chk);
 }
 
+/*
+ * Is `action` the entry's own? The canonical form (which the workers check)
+ * sorts keys, so a well-formed entry opens with its action: {"action":"...".
+ * The column is what the record checks select entries by.
+ */
+static int action_matches(const char *body, size_t len, const char *action)
+{
+    static const char head[] = "{\"action\":\"";
+    size_t n = sizeof head - 1, a = action ? strlen(action) : 0;
+
+    return action && len > n + a && memcmp(body, head, n) == 0 &&
+           memcmp(body + n, action, a) == 0 && body[n + a] == '"';
+}
+
 /* Entries in order: position, leaf, prev chain, key chain, Merkle nodes; signatures in parallel. */
 static int check_log(vstate *v)
 {
-    sqlite3_stmt *q = gov_stmt(v->c, "SELECT idx, body, leaf, key_id, sig FROM log_entries ORDER "
-                                     "BY idx");
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT idx, body, leaf, key_id, sig, action FROM log_entries "
+                                     "ORDER BY idx");
     sqlite3_stmt *th = gov_stmt(v->c, "SELECT size, root, time, body, key_id, sig FROM tree_heads "
                                       "ORDER BY size");
     unsigned char prev[MG_SHA256_LEN] = {0}, leaf[MG_SHA256_LEN];
@@ -273,6 +286,7 @@ static int check_log(vstate *v)
         const char *body = (const char *)sqlite3_column_blob(q, 1);
         size_t len = (size_t)sqlite3_column_bytes(q, 1);
         const char *key_id = (const char *)sqlite3_column_text(q, 3);
+        const char *action = (const char *)sqlite3_column_text(q, 5);
         gov_check chk;
 
         if ((uint64_t)sqlite3_column_int64(q, 0) != i) {
@@ -289,6 +303,10 @@ static int check_log(vstate *v)
             gov_fail(&v->f, 4 * i, "log entry %llu: its stored leaf hash is not SHA-256(0x00 || "
                                    "entry)",
                      (unsigned long long)i);
+        if (!action_matches(body, len, action))
+            gov_fail(&v->f, 4 * i, "log entry %llu: its action column \"%.64s\" is not the "
+                                   "entry's action",
+                     (unsigned long long)i, action ? action : "(null)");
         if (follow_keys(v, i, body, len) < 0 || !current_key(v))
             break; /* without the key chain nothing after can be checked */
         if (!key_id || strcmp(key_id, mg_key_id(current_key(v))) != 0)
@@ -353,185 +371,6 @@ static int check_log(vstate *v)
 done:
     sqlite3_reset(q);
     sqlite3_reset(th);
-    return rc;
-}
-
-/* ---- records: the rows the workflow reads, against the entries that created them ---- */
-
-static const struct record_check {
-    const char *table, *action;
-    const char *sql; /* id, log index, then one column per key */
-    const char *keys[4];
-} record_checks[] = {
-    {"datasets", "dataset.register",
-     "SELECT id, log_index, id, sha256, name FROM datasets ORDER BY id",
-     {"dataset_id", "sha256", "name"}},
-    {"models", "model.create", "SELECT id, log_index, id, name FROM models ORDER BY id",
-     {"model_id", "name"}},
-    {"versions", "version.register",
-     "SELECT v.id, v.log_index, v.id, m.name, v.number, v.artifact_sha256 FROM versions v JOIN "
-     "models m ON m.id = v.model_id ORDER BY v.id",
-     {"version_id", "model", "version", "artifact_sha256"}},
-    {"reports", "report.write",
-     "SELECT id, log_index, id, version_id, sha256, artifact_sha256 FROM reports ORDER BY id",
-     {"report_id", "version_id", "sha256", "artifact_sha256"}},
-    {"transitions", "version.transition",
-     "SELECT id, log_index, id, version_id, from_stage, to_stage FROM transitions ORDER BY id",
-     {"transition_id", "version_id", "from", "to"}},
-    {"comments", "version.comment",
-     "SELECT id, log_index, id, version_id, text FROM comments ORDER BY id",
-     {"comment_id", "version_id", "text"}},
-    {"tokens", "token.create", "SELECT id, log_index, id, name, role FROM tokens ORDER BY id",
-     {"token_id", "name", "role"}},
-    {"runs", "run.start", "SELECT id, start_index, id, dataset_id FROM runs ORDER BY id",
-     {"run_id", "dataset_id"}},
-    {"runs", "run.finish",
-     "SELECT id, finish_index, id, status, artifact_sha256 FROM runs WHERE finish_index IS NOT "
-     "NULL ORDER BY id",
-     {"run_id", "status", "artifact_sha256"}},
-    {"keys", NULL, "SELECT rowid, announced_index, id, public_pem FROM keys ORDER BY rowid",
-     {"key_id", "public_key"}},
-};
-
-/* Does column `col` of `q` hold the same value as JSON `v`? */
-static int same_value(sqlite3_stmt *q, int col, const json_t *v)
-{
-    switch (sqlite3_column_type(q, col)) {
-    case SQLITE_NULL:
-        return !v || json_is_null(v);
-    case SQLITE_INTEGER:
-        return json_is_number(v) && json_number_value(v) == (double)sqlite3_column_int64(q, col);
-    default:
-        return json_is_string(v) &&
-               strcmp(json_string_value(v), (const char *)sqlite3_column_text(q, col)) == 0;
-    }
-}
-
-static int entry_at(json_t **out, vstate *v, int64_t idx)
-{
-    sqlite3_stmt *q = gov_stmt(v->c, "SELECT body FROM log_entries WHERE idx = ?");
-    int rc;
-
-    *out = NULL;
-    if (!q)
-        return MG_ERROR;
-    sqlite3_bind_int64(q, 1, idx);
-    if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        *out = json_loadb((const char *)sqlite3_column_blob(q, 0),
-                          (size_t)sqlite3_column_bytes(q, 0), 0, NULL);
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? MG_OK : gov_db_error(v->c, "log_entries");
-    sqlite3_reset(q);
-    return rc;
-}
-
-static int check_records_of(vstate *v, const struct record_check *rc_)
-{
-    sqlite3_stmt *q = gov_stmt(v->c, rc_->sql);
-    int rc;
-
-    if (!q)
-        return MG_ERROR;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0), idx = sqlite3_column_int64(q, 1);
-        const char *action;
-        json_t *e = NULL;
-        const json_t *subject;
-
-        v->sum->records++;
-        if ((rc = entry_at(&e, v, idx)) < 0)
-            break;
-        action = json_string_value(json_object_get(e, "action"));
-        subject = json_object_get(e, "subject");
-        if (!e || !action ||
-            (rc_->action ? strcmp(action, rc_->action) != 0
-                         : strcmp(action, "store.init") != 0 && strcmp(action, "key.rotate") != 0)) {
-            gov_fail(&v->f, RANK_RECORDS, "%s row %lld: log entry %lld is %s%s%s, not its %s",
-                     rc_->table, (long long)id, (long long)idx, e ? "\"" : "missing",
-                     action ? action : "", e ? "\"" : "",
-                     rc_->action ? rc_->action : "key announcement");
-            json_decref(e);
-            continue;
-        }
-        for (int k = 0; k < 4 && rc_->keys[k]; k++) {
-            if (!same_value(q, 2 + k, json_object_get(subject, rc_->keys[k]))) {
-                const char *col = sqlite3_column_name(q, 2 + k);
-                gov_fail(&v->f, RANK_RECORDS, "%s row %lld: %s differs from log entry %lld's \"%s\"",
-                         rc_->table, (long long)id, col, (long long)idx, rc_->keys[k]);
-                break;
-            }
-        }
-        json_decref(e);
-    }
-    rc = rc == SQLITE_DONE ? MG_OK : rc < 0 ? rc : gov_db_error(v->c, rc_->table);
-    sqlite3_reset(q);
-    return rc;
-}
-
-/* A version's stage is where its last logged transition took it. */
-static int check_stages(vstate *v)
-{
-    sqlite3_stmt *q = gov_stmt(v->c, "SELECT v.id, v.stage, coalesce((SELECT t.to_stage FROM "
-                                     "transitions t WHERE t.version_id = v.id ORDER BY t.id DESC "
-                                     "LIMIT 1), 'registered') FROM versions v ORDER BY v.id");
-    int rc;
-
-    if (!q)
-        return MG_ERROR;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        if (strcmp((const char *)sqlite3_column_text(q, 1),
-                   (const char *)sqlite3_column_text(q, 2)) != 0)
-            gov_fail(&v->f, RANK_RECORDS, "versions row %lld: stage is %s, but its logged "
-                                          "transitions end at %s",
-                     (long long)sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
-                     (const char *)sqlite3_column_text(q, 2));
-    rc = rc == SQLITE_DONE ? MG_OK : gov_db_error(v->c, "versions");
-    sqlite3_reset(q);
-    return rc;
-}
-
-/* A model's policy is the one its last "model.create"/"model.update" naming a policy logged. */
-static int check_policies(vstate *v)
-{
-    sqlite3_stmt *q = gov_stmt(v->c, "SELECT id, policy_json FROM models ORDER BY id");
-    sqlite3_stmt *e = gov_stmt(v->c, "SELECT body FROM log_entries WHERE action IN "
-                                     "('model.create', 'model.update') ORDER BY idx");
-    json_t *last = json_object();
-    int rc;
-
-    if (!q || !e || !last) {
-        json_decref(last);
-        return q && e ? mg_error_set(MG_ENOMEM, "out of memory") : MG_ERROR;
-    }
-    while ((rc = sqlite3_step(e)) == SQLITE_ROW) {
-        json_t *entry = json_loadb((const char *)sqlite3_column_blob(e, 0),
-                                   (size_t)sqlite3_column_bytes(e, 0), 0, NULL);
-        const json_t *s = json_object_get(entry, "subject");
-        const json_t *sha = json_object_get(s, "policy_sha256");
-        char key[32];
-        if (json_is_string(sha)) {
-            snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(s, "model_id")));
-            json_object_set(last, key, (json_t *)sha);
-        }
-        json_decref(entry);
-    }
-    sqlite3_reset(e);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        json_t *policy = gov_col_json(q, 1);
-        char have[MG_SHA256_HEX] = "", key[32];
-        const char *want;
-        snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(q, 0));
-        want = json_string_value(json_object_get(last, key));
-        if (!policy || gov_json_sha256(have, policy) < 0 || !want || strcmp(have, want) != 0) {
-            mg_error_clear();
-            gov_fail(&v->f, RANK_RECORDS, "models row %s: its policy is not the one the log "
-                                          "recorded (sha256 %.16s...)",
-                     key, want ? want : "(none)");
-        }
-        json_decref(policy);
-    }
-    rc = rc == SQLITE_DONE ? MG_OK : gov_db_error(v->c, "models");
-    sqlite3_reset(q);
-    json_decref(last);
     return rc;
 }
 
@@ -662,10 +501,7 @@ int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned th
     v.checker = NULL;
     if (rc < 0)
         goto done;
-    for (size_t i = 0; i < sizeof record_checks / sizeof *record_checks; i++)
-        if ((rc = check_records_of(&v, &record_checks[i])) < 0)
-            goto done;
-    if ((rc = check_stages(&v)) < 0 || (rc = check_policies(&v)) < 0)
+    if ((rc = gov_verify_records(&out->records, v.c, &v.f)) < 0)
         goto done;
     check_key_files(&v);
     rc = check_artifacts(&v);

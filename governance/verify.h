@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "mg_governance.h"
+#include "store.h"
 
 /*
  * The first failure wins by rank: entry i ranks 4i (the Merkle nodes it
@@ -12,6 +13,7 @@
  * it covers), anything else ranks after the log.
  */
 #define GOV_RANK_AFTER_LOG UINT64_MAX
+#define GOV_RANK_RECORDS (GOV_RANK_AFTER_LOG - 3)
 
 typedef struct gov_failure {
     pthread_mutex_t mu;
@@ -76,5 +78,12 @@ int gov_announced_key(mg_key **out, const json_t *subject, char *why, size_t n);
  * (out[0] = '\0'). Errors: MG_EINVAL naming `arg` and why it is neither.
  */
 int gov_trusted_key_id(char out[MG_SHA256_HEX], const char *arg);
+
+/*
+ * The inventory rows against the log entries that made them (records.c),
+ * inside the caller's read transaction on `c`; failures go to `f` at
+ * GOV_RANK_RECORDS. *records counts the rows checked. Errors: MG_EIO, MG_ENOMEM.
+ */
+int gov_verify_records(uint64_t *records, gov_conn *c, gov_failure *f);
 
 #endif

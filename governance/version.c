@@ -62,15 +62,18 @@ static int version_register_change(gov_tx *tx, void *arg)
 {
     version_arg *a = arg;
     json_t *run_metrics = NULL, *subject;
+    const json_t *metrics;
     sqlite3_stmt *st;
     int64_t model_id;
-    char now[32];
+    char now[32], metrics_sha[MG_SHA256_HEX];
     int rc;
 
     if ((rc = gov_model_find(&model_id, NULL, tx->c, a->model)) < 0)
         return rc;
     if (a->v->run_id) {
-        if (!(st = gov_stmt(tx->c, "SELECT status, metrics_json FROM runs WHERE id = ?")))
+        const char *made;
+        if (!(st = gov_stmt(tx->c, "SELECT status, metrics_json, artifact_sha256 FROM runs WHERE "
+                                   "id = ?")))
             return MG_ERROR;
         sqlite3_bind_int64(st, 1, a->v->run_id);
         if ((rc = sqlite3_step(st)) != SQLITE_ROW)
@@ -80,12 +83,22 @@ static int version_register_change(gov_tx *tx, void *arg)
         else if (strcmp((const char *)sqlite3_column_text(st, 0), "finished") != 0)
             rc = mg_error_set(MG_ECONFLICT, "run %lld is %s; only a finished run makes a version",
                               (long long)a->v->run_id, (const char *)sqlite3_column_text(st, 0));
+        /* the lineage says the run made this artifact: it must be the one the run recorded */
+        else if ((made = (const char *)sqlite3_column_text(st, 2)) &&
+                 strcmp(made, a->res->sha256) != 0)
+            rc = mg_error_set(MG_ECONFLICT, "model '%s': artifact sha256 %s is not the artifact "
+                                            "run %lld made (sha256 %s)",
+                              a->model, a->res->sha256, (long long)a->v->run_id, made);
         else
             rc = (run_metrics = gov_col_json(st, 1), MG_OK);
         sqlite3_reset(st);
         if (rc < 0)
             return rc;
     }
+    /* the gates read these metrics, so the entry pins them (verify compares) */
+    metrics = a->v->metrics ? a->v->metrics : run_metrics;
+    if ((rc = gov_json_sha256(metrics_sha, metrics)) < 0)
+        goto done;
     if (!(st = gov_stmt(tx->c, "SELECT coalesce(max(number), 0) + 1 FROM versions WHERE "
                                "model_id = ?"))) {
         rc = MG_ERROR;
@@ -112,7 +125,7 @@ static int version_register_change(gov_tx *tx, void *arg)
     gov_bind_text(st, 4, tx->actor->name);
     if (a->v->run_id)
         sqlite3_bind_int64(st, 5, a->v->run_id);
-    if ((rc = gov_bind_json(st, 6, a->v->metrics ? a->v->metrics : run_metrics)) < 0)
+    if ((rc = gov_bind_json(st, 6, metrics)) < 0)
         goto done;
     gov_bind_text(st, 7, a->v->description ? a->v->description : "");
     gov_bind_text(st, 8, now);
@@ -124,9 +137,12 @@ static int version_register_change(gov_tx *tx, void *arg)
     subject = json_pack("{s:s,s:I,s:I,s:I,s:s}", "model", a->model, "model_id",
                         (json_int_t)model_id, "version", (json_int_t)a->res->number, "version_id",
                         (json_int_t)a->res->id, "artifact_sha256", a->res->sha256);
-    if (subject)
+    if (subject) {
         json_object_set_new(subject, "run_id",
                             a->v->run_id ? json_integer(a->v->run_id) : json_null());
+        json_object_set_new(subject, "metrics_sha256",
+                            metrics ? json_string(metrics_sha) : json_null());
+    }
     rc = gov_append(&a->res->log_index, tx, "version.register", subject);
 done:
     json_decref(run_metrics);

@@ -113,4 +113,63 @@ static inline void fixture_build(fixture *fx, const char *dir)
     json_decref(expl);
 }
 
+/*
+ * fixture_build() and then, for the checks that need them, the kinds of
+ * entries it lacks: a revocation, a model update, a DP run and a version
+ * made by it with metrics of its own:
+ *  13 token.create dave   (local)    16 run.start  DP       (alice)
+ *  14 token.revoke dave   (local)    17 run.finish DP       (alice), its privacy_ledger row 2
+ *  15 model.update credit (alice)    18 version.register credit 2 from run 2 (alice)
+ */
+#define FIXTURE_MORE_ENTRIES 19
+
+static inline void fixture_build_more(fixture *fx, const char *dir)
+{
+    static const mg_actor alice = {"alice", MG_ROLE_SUBMITTER};
+    static const char model_bytes[] = "{\"format\":\"mgm/1\",\"weights\":[0.5,-1.25]}";
+    mg_actor local;
+    mg_store *s = NULL;
+    mg_gov_result r;
+    json_t *config = json_pack("{s:s,s:i,s:{s:f}}", "model", "logistic", "epochs", 3, "dp",
+                               "max_grad_norm", 1.0);
+    json_t *run_metrics = json_pack("{s:f}", "accuracy", 0.8);
+    json_t *metrics = json_pack("{s:f,s:f}", "accuracy", 0.79, "auc", 0.85);
+    json_t *privacy = json_loads("{\"delta\":1e-5,\"epsilon\":2.5,\"events\":[{\"sample_rate\":"
+                                 "0.01,\"noise_multiplier\":1.1,\"steps\":1000}]}",
+                                 0, NULL);
+    mg_gov_run run = {1, config, 12, 1, "fixture"};
+    mg_gov_run_result out = {0};
+    mg_gov_model patch = {0};
+    mg_gov_version v = {0};
+    char secret[MG_TOKEN_SECRET_MAX];
+
+    fixture_build(fx, dir);
+    mg_actor_local(&local);
+    ck_assert_msg(mg_store_open(&s, dir) == MG_OK, "%s", mg_error_last());
+    ck_assert_int_eq(mg_gov_token_create(&r, secret, s, &local, "dave", MG_ROLE_REVIEWER), MG_OK);
+    ck_assert_int_eq(mg_gov_token_revoke(&r, s, &local, "dave"), MG_OK);
+    patch.description = "scores applications, monthly refit";
+    ck_assert_msg(mg_gov_model_update(&r, s, &alice, "credit", &patch) == MG_OK, "%s",
+                  mg_error_last());
+    ck_assert_int_eq(mg_gov_run_start(&r, s, &alice, &run), MG_OK);
+    out.metrics = run_metrics;
+    out.privacy = privacy;
+    out.artifact = model_bytes;
+    out.artifact_len = strlen(model_bytes);
+    ck_assert_msg(mg_gov_run_finish(&r, s, &alice, r.id, &out) == MG_OK, "%s", mg_error_last());
+    v.artifact = model_bytes;
+    v.artifact_len = strlen(model_bytes);
+    v.run_id = r.id;
+    v.metrics = metrics;
+    ck_assert_msg(mg_gov_version_register(&r, s, &alice, "credit", &v) == MG_OK, "%s",
+                  mg_error_last());
+    ck_assert_int_eq(r.number, 2);
+    ck_assert_int_eq(r.log_index, FIXTURE_MORE_ENTRIES - 1);
+    mg_store_close(s);
+    json_decref(config);
+    json_decref(run_metrics);
+    json_decref(metrics);
+    json_decref(privacy);
+}
+
 #endif

@@ -11,14 +11,20 @@
 #include <sys/stat.h>
 
 static fixture fx;
-static char *pristine;
+static char *pristine, *pristine_more;
 
-/* The fixture store, built once per test process (fork mode builds it in each child). */
+/* The fixture stores, built once in the test process that forks a child per test. */
 static void setup(void)
 {
+    fixture more_fx;
+
     if (!pristine) {
         pristine = tu_path("pristine");
         fixture_build(&fx, pristine);
+    }
+    if (!pristine_more) {
+        pristine_more = tu_path("pristine-more");
+        fixture_build_more(&more_fx, pristine_more);
     }
 }
 
@@ -27,6 +33,14 @@ static char *copy(const char *name)
 {
     char *dir = tu_path(name);
     ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine, dir), 0);
+    return dir;
+}
+
+/* A copy of the larger fixture (revocation, model update, DP run and its version). */
+static char *copy_more(const char *name)
+{
+    char *dir = tu_path(name);
+    ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine_more, dir), 0);
     return dir;
 }
 
@@ -90,6 +104,28 @@ START_TEST(test_governance_verify_clean_store)
     /* pinned to the key that founded it */
     ck_assert_int_eq(mg_gov_verify_store(&sum, dir, 1, fx.first_key), MG_OK);
     free(dir);
+}
+END_TEST
+
+/* version.register pins the metrics the gates read: SHA-256 of their canonical JSON. */
+START_TEST(test_governance_verify_register_logs_metrics)
+{
+    unsigned char d[MG_SHA256_LEN];
+    char want[MG_SHA256_HEX];
+    const char *canonical = "{\"accuracy\":0.84}"; /* run 1's metrics, the version's too */
+    const json_t *subject;
+    json_t *e = NULL;
+    mg_store *s = NULL;
+
+    ck_assert_int_eq(mg_store_open(&s, pristine), MG_OK);
+    ck_assert_int_eq(mg_gov_log_entry(&e, s, 5), MG_OK);
+    subject = json_object_get(json_object_get(e, "entry"), "subject");
+    ck_assert_int_eq(mg_sha256_digest(d, canonical, strlen(canonical)), MG_OK);
+    mg_sha256_hex(want, d);
+    ck_assert_str_eq(json_string_value(json_object_get(subject, "metrics_sha256")), want);
+    ck_assert_int_eq(json_integer_value(json_object_get(subject, "run_id")), 1);
+    json_decref(e);
+    mg_store_close(s);
 }
 END_TEST
 
@@ -178,6 +214,17 @@ START_TEST(test_governance_verify_drop_last)
     char *dir = copy("drop-last");
     sql(dir, "DELETE FROM log_entries WHERE idx = 12");
     expect_failure(dir, "log entry 12 is missing: the tree head of size 13 covers it");
+    free(dir);
+}
+END_TEST
+
+/* The action column (what the record checks select by) no longer says what the entry is. */
+START_TEST(test_governance_verify_action_column)
+{
+    char *dir = copy("action-column");
+    sql(dir, "UPDATE log_entries SET action = 'version.comment' WHERE idx = 6");
+    expect_failure(dir, "log entry 6: its action column \"version.comment\" is not the entry's "
+                        "action");
     free(dir);
 }
 END_TEST
@@ -324,6 +371,147 @@ START_TEST(test_governance_verify_rows)
 }
 END_TEST
 
+/* The larger fixture verifies untouched: every entry has its row, every row its entry. */
+START_TEST(test_governance_verify_clean_more)
+{
+    char *dir = copy_more("clean-more");
+    mg_gov_verify_summary sum;
+
+    ck_assert_msg(mg_gov_verify_store(&sum, dir, 2, NULL) == MG_OK, "%s", mg_error_last());
+    ck_assert_uint_eq(sum.entries, FIXTURE_MORE_ENTRIES);
+    /* keys 2, data set 1, model 1, versions 2, reports 2, transitions 2, comment 1,
+       tokens 2, runs 2 started + 2 finished, privacy ledger 2 */
+    ck_assert_uint_eq(sum.records, 19);
+    ck_assert_uint_eq(sum.artifacts, 5);
+    free(dir);
+}
+END_TEST
+
+/* A tampering of the larger fixture's tables, and the failure verify must name. */
+typedef struct tamper {
+    const char *name, *stmt, *want;
+} tamper;
+
+static void expect_tamper_named(const tamper *t)
+{
+    char *dir = copy_more(t->name);
+    sql(dir, t->stmt);
+    expect_failure(dir, t->want);
+    free(dir);
+}
+
+/* Entries whose rows are gone (or no longer name them), and revocations out of step. */
+static const tamper missing_rows[] = {
+    {"no-comment", "DELETE FROM comments",
+     "log entry 11 (version.comment): no row of comments has log_index 11"},
+    {"no-report", "DELETE FROM reports WHERE id = 2",
+     "log entry 7 (report.write): no row of reports has log_index 7"},
+    /* the stage rolled back with it, so the rows alone agree */
+    {"no-transition",
+     "DELETE FROM transitions WHERE id = 2; UPDATE versions SET stage = 'pending_review' WHERE "
+     "id = 1",
+     "log entry 9 (version.transition): no row of transitions has log_index 9"},
+    {"no-token", "DELETE FROM tokens WHERE name = 'carol'",
+     "log entry 12 (token.create): no row of tokens has log_index 12"},
+    {"no-key", "DELETE FROM keys WHERE announced_index = 10",
+     "log entry 10 (key.rotate): no row of keys has announced_index 10"},
+    {"no-version", "DELETE FROM versions WHERE id = 2",
+     "log entry 18 (version.register): no row of versions has log_index 18"},
+    {"no-run", "DELETE FROM runs WHERE id = 2",
+     "log entry 16 (run.start): no row of runs has start_index 16"},
+    {"run-unfinished", "UPDATE runs SET finish_index = NULL, status = 'running' WHERE id = 2",
+     "log entry 17 (run.finish): no row of runs has finish_index 17"},
+    {"no-ledger-row", "DELETE FROM privacy_ledger WHERE run_id = 2",
+     "log entry 17 (run.finish): no row of privacy_ledger has log_index 17"},
+    /* without the non-DP run's row the data set's total epsilon would look finite */
+    {"no-unbounded-row", "DELETE FROM privacy_ledger WHERE run_id = 1",
+     "log entry 3 (run.finish): no row of privacy_ledger has log_index 3"},
+    {"extra-ledger-row",
+     "INSERT INTO privacy_ledger (dataset_sha256, run_id, kind, spend_json, created, log_index) "
+     "SELECT dataset_sha256, run_id, kind, spend_json, created, log_index FROM privacy_ledger "
+     "WHERE id = 2",
+     "privacy_ledger row 3: log entry 17 has its row already (privacy_ledger row 2)"},
+    {"unrevoked", "UPDATE tokens SET revoked = NULL WHERE name = 'dave'",
+     "tokens row 2: revoked is NULL, but log entry 14 revokes it"},
+    {"revoked-unlogged", "UPDATE tokens SET revoked = '2026-01-01T00:00:00Z' WHERE name = 'carol'",
+     "tokens row 1: revoked is set, but no log entry revokes it"},
+};
+
+START_TEST(test_governance_verify_entry_without_row)
+{
+    expect_tamper_named(&missing_rows[_i]);
+}
+END_TEST
+
+/* Columns changed behind the log's back. */
+static const tamper changed_columns[] = {
+    {"report-kind", "UPDATE reports SET kind = 'explain' WHERE id = 1",
+     "reports row 1: kind differs from log entry 6's \"kind\""},
+    {"report-config", "UPDATE reports SET config_json = '{\"facet\":\"other\"}' WHERE id = 1",
+     "reports row 1: config_json differs from log entry 6's \"config_sha256\""},
+    {"version-run-dropped", "UPDATE versions SET run_id = NULL WHERE id = 2",
+     "versions row 2: run_id differs from log entry 18's \"run_id\""},
+    {"version-run-other", "UPDATE versions SET run_id = 1 WHERE id = 2",
+     "versions row 2: run_id differs from log entry 18's \"run_id\""},
+    {"version-metrics", "UPDATE versions SET metrics_json = '{\"accuracy\":0.99,\"auc\":0.85}' "
+                        "WHERE id = 2",
+     "versions row 2: metrics_json differs from log entry 18's \"metrics_sha256\""},
+    {"version-metrics-dropped", "UPDATE versions SET metrics_json = NULL WHERE id = 1",
+     "versions row 1: metrics_json differs from log entry 5's \"metrics_sha256\""},
+    /* separation of duties reads the submitter */
+    {"version-submitter", "UPDATE versions SET submitter = 'bob' WHERE id = 1",
+     "versions row 1: submitter differs from log entry 5's \"actor\""},
+    {"stage-unlogged", "UPDATE versions SET stage = 'approved' WHERE id = 2",
+     "versions row 2: stage is approved, but its logged transitions end at registered"},
+    {"comment-text", "UPDATE comments SET text = 'all fine'",
+     "comments row 1: text differs from log entry 11's \"text\""},
+    {"comment-author", "UPDATE comments SET actor = 'alice'",
+     "comments row 1: actor differs from log entry 11's \"actor\""},
+    {"transition-actor", "UPDATE transitions SET actor = 'carol' WHERE id = 2",
+     "transitions row 2: actor differs from log entry 9's \"actor\""},
+    {"transition-gates", "UPDATE transitions SET gates_json = '[]' WHERE id = 2",
+     "transitions row 2: gates_json differs from log entry 9's \"gates\""},
+    {"model-owner", "UPDATE models SET owner = 'someone else'",
+     "models row 1: owner differs from log entry 4's \"owner\""},
+    {"dataset-owner", "UPDATE datasets SET owner = 'someone else'",
+     "datasets row 1: owner differs from log entry 1's \"owner\""},
+    {"token-creator", "UPDATE tokens SET created_by = 'alice' WHERE name = 'carol'",
+     "tokens row 1: created_by differs from log entry 12's \"actor\""},
+    {"run-config", "UPDATE runs SET config_json = '{\"model\":\"mlp\"}' WHERE id = 1",
+     "runs row 1: config_json differs from log entry 2's \"config_sha256\""},
+    {"run-metrics", "UPDATE runs SET metrics_json = '{\"accuracy\":0.99}' WHERE id = 1",
+     "runs row 1: metrics_json, loss_curves_json or privacy_json differs from log entry 3's "
+     "\"results_sha256\""},
+    {"run-steps",
+     "UPDATE runs SET privacy_json = json_set(privacy_json, '$.events[0].steps', 10) WHERE id = 2",
+     "runs row 2: metrics_json, loss_curves_json or privacy_json differs from log entry 17's "
+     "\"results_sha256\""},
+    {"ledger-epsilon",
+     "UPDATE privacy_ledger SET spend_json = json_set(spend_json, '$.epsilon', 0.5) WHERE run_id "
+     "= 2",
+     "privacy_ledger row 2: spend_json's epsilon or delta differs from log entry 17's "
+     "\"privacy\""},
+    {"ledger-steps",
+     "UPDATE privacy_ledger SET spend_json = json_set(spend_json, '$.events[0].steps', 10) WHERE "
+     "run_id = 2",
+     "privacy_ledger row 2: spend_json's \"events\" is not what run 2's privacy settings give "
+     "(log entry 17)"},
+    {"ledger-rdp",
+     "UPDATE privacy_ledger SET spend_json = json_set(spend_json, '$.rdp[3]', 0) WHERE run_id = 2",
+     "privacy_ledger row 2: spend_json's \"rdp\" is not what run 2's privacy settings give (log "
+     "entry 17)"},
+    {"ledger-kind", "UPDATE privacy_ledger SET kind = 'unbounded' WHERE run_id = 2",
+     "privacy_ledger row 2: kind differs from log entry 17's \"privacy.kind\""},
+    {"ledger-run", "UPDATE privacy_ledger SET run_id = 1 WHERE id = 2",
+     "privacy_ledger row 2: run_id differs from log entry 17's \"run_id\""},
+};
+
+START_TEST(test_governance_verify_changed_column)
+{
+    expect_tamper_named(&changed_columns[_i]);
+}
+END_TEST
+
 START_TEST(test_governance_verify_merkle_and_heads)
 {
     char *dir = copy("merkle-node");
@@ -362,6 +550,16 @@ START_TEST(test_governance_verify_cli)
     free(out);
     free(err);
     free(dir);
+    /* a row gone from under its entry: named with the entry and the table */
+    dir = copy("cli-row");
+    sql(dir, "DELETE FROM comments");
+    ck_assert_int_eq(tu_run(&out, &err, "verify --store '%s'", dir), 1);
+    ck_assert_msg(strstr(err, "verification failed: log entry 11 (version.comment): no row of "
+                              "comments has log_index 11") != NULL,
+                  "%s", err);
+    free(out);
+    free(err);
+    free(dir);
 }
 END_TEST
 
@@ -373,12 +571,14 @@ int main(void)
     int failed;
 
     tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_unchecked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_governance_verify_clean_store);
+    tcase_add_test(tc, test_governance_verify_register_logs_metrics);
     tcase_add_test(tc, test_governance_verify_entry_byte);
     tcase_add_test(tc, test_governance_verify_entry_byte_with_leaf);
     tcase_add_test(tc, test_governance_verify_reorder);
     tcase_add_test(tc, test_governance_verify_drop_last);
+    tcase_add_test(tc, test_governance_verify_action_column);
     tcase_add_test(tc, test_governance_verify_artifact_byte);
     tcase_add_test(tc, test_governance_verify_report_byte);
     tcase_add_test(tc, test_governance_verify_swap_key_file);
@@ -386,6 +586,11 @@ int main(void)
     tcase_add_test(tc, test_governance_verify_swap_signing_key);
     tcase_add_test(tc, test_governance_verify_trusted_key);
     tcase_add_test(tc, test_governance_verify_rows);
+    tcase_add_test(tc, test_governance_verify_clean_more);
+    tcase_add_loop_test(tc, test_governance_verify_entry_without_row, 0,
+                        (int)(sizeof missing_rows / sizeof *missing_rows));
+    tcase_add_loop_test(tc, test_governance_verify_changed_column, 0,
+                        (int)(sizeof changed_columns / sizeof *changed_columns));
     tcase_add_test(tc, test_governance_verify_merkle_and_heads);
     tcase_add_test(tc, test_governance_verify_cli);
     suite_add_tcase(s, tc);
@@ -394,5 +599,6 @@ int main(void)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     free(pristine);
+    free(pristine_more);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

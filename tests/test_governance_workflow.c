@@ -248,7 +248,7 @@ START_TEST(test_governance_workflow_stage_machine)
     mg_store *s = fresh("stages");
     mg_gov_result r;
     json_t *gates = NULL, *list = NULL;
-    int64_t ds = add_dataset(s, "d", csv), run = add_run(s, ds, NULL, "m1");
+    int64_t ds = add_dataset(s, "d", csv), run = add_run(s, ds, NULL, "artifact-1");
 
     create_model(s, "credit", NULL);
     ck_assert_int_eq(add_version(s, &alice, "credit", "artifact-1", run), 1);
@@ -301,7 +301,9 @@ START_TEST(test_governance_workflow_stage_machine)
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "no other stage"));
 
     /* version 2, fair: approved, promoted, archived */
-    ck_assert_int_eq(add_version(s, &alice, "credit", "artifact-2", run), 2);
+    ck_assert_int_eq(add_version(s, &alice, "credit", "artifact-2",
+                                 add_run(s, ds, NULL, "artifact-2")),
+                     2);
     add_report(s, "credit", 2, "bias", FAIR, NULL);
     add_report(s, "credit", 2, "explain", EXPLAIN, NULL);
     ck_assert_int_eq(mg_gov_version_transition(&r, NULL, s, &alice, "credit", 2,
@@ -334,7 +336,7 @@ START_TEST(test_governance_workflow_duties_and_freshness)
     mg_gov_result r;
     json_t *gates = NULL, *v = NULL;
     char other[MG_SHA256_HEX];
-    int64_t ds = add_dataset(s, "d", csv), run = add_run(s, ds, NULL, "m1");
+    int64_t ds = add_dataset(s, "d", csv), run = add_run(s, ds, NULL, "artifact-b");
 
     create_model(s, "credit", NULL);
     /* bob (a reviewer) submits version 1 himself */
@@ -470,6 +472,35 @@ START_TEST(test_governance_workflow_bad_input)
         v.run_id = 0;
         ck_assert_int_eq(mg_gov_version_register(&r, s, &alice, "nope", &v), MG_ENOTFOUND);
         ck_assert_str_eq(mg_error_last(), "no model 'nope'");
+    }
+    {
+        /* a run that recorded another artifact: refused, both hashes named, nothing logged */
+        int64_t run = add_run(s, add_dataset(s, "made", "age,approved\n30,yes\n"), NULL,
+                              "the run's model");
+        char made[MG_SHA256_HEX], given[MG_SHA256_HEX], want[400];
+        uint64_t size0, size1;
+        mg_gov_version v = {0};
+
+        ck_assert_int_eq(mg_gov_artifact_put(made, s, "the run's model", 15), MG_OK);
+        ck_assert_int_eq(mg_gov_artifact_put(given, s, "another model", 13), MG_OK);
+        ck_assert_int_eq(mg_gov_log_size(&size0, s), MG_OK);
+        v.artifact = "another model";
+        v.artifact_len = 13;
+        v.run_id = run;
+        ck_assert_int_eq(mg_gov_version_register(&r, s, &alice, "m", &v), MG_ECONFLICT);
+        snprintf(want, sizeof want, "model 'm': artifact sha256 %s is not the artifact run %lld "
+                                    "made (sha256 %s)",
+                 given, (long long)run, made);
+        ck_assert_str_eq(mg_error_last(), want);
+        ck_assert_int_eq(mg_gov_log_size(&size1, s), MG_OK);
+        ck_assert_uint_eq(size1, size0);
+        /* the run's own artifact registers */
+        v.artifact = "the run's model";
+        v.artifact_len = 15;
+        ck_assert_msg(mg_gov_version_register(&r, s, &alice, "m", &v) == MG_OK, "%s",
+                      mg_error_last());
+        ck_assert_str_eq(r.sha256, made);
+        ck_assert_int_eq(r.number, 1);
     }
     {
         json_t *doc = json_loads("{\"n\":1}", 0, NULL);
