@@ -14,16 +14,29 @@ static int print_json(json_t *out)
     return rc;
 }
 
+/*
+ * A failed check says "verification failed" (after `where`, if any); a bad
+ * flag (MG_EINVAL, e.g. --trusted-key naming no key) is a usage error and
+ * says only what is wrong with it.
+ */
+static int fail_verify(int rc, const char *where)
+{
+    char why[900];
+
+    if (rc == MG_EINVAL)
+        return cli_fail(rc);
+    snprintf(why, sizeof why, "%s", mg_error_last());
+    return cli_fail(mg_error_set(rc, "%s%sverification failed: %s", where ? where : "",
+                                 where ? ": " : "", why));
+}
+
 static int verify_store(const cli_args *a, const char *dir, unsigned threads)
 {
     mg_gov_verify_summary sum;
     int rc = mg_gov_verify_store(&sum, dir, threads, cli_get(a, "trusted-key"));
 
-    if (rc < 0) {
-        char why[900];
-        snprintf(why, sizeof why, "%s", mg_error_last());
-        return cli_fail(mg_error_set(rc, "%s: verification failed: %s", dir, why));
-    }
+    if (rc < 0)
+        return fail_verify(rc, dir);
     if (a->json) {
         rc = print_json(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:i,s:f}", "store", dir, "ok",
                                   1, "entries", (json_int_t)sum.entries, "tree_heads",
@@ -57,11 +70,8 @@ static int verify_bundle(const cli_args *a, const char *path)
     size_t i;
     int rc = mg_gov_verify_bundle(&sum, path, cli_get(a, "trusted-key"));
 
-    if (rc < 0) {
-        char why[900];
-        snprintf(why, sizeof why, "%s", mg_error_last());
-        return cli_fail(mg_error_set(rc, "verification failed: %s", why));
-    }
+    if (rc < 0)
+        return fail_verify(rc, NULL);
     if (a->json) {
         json_object_set_new(sum, "ok", json_true());
         rc = print_json(sum);

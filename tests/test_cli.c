@@ -55,6 +55,25 @@ START_TEST(test_cli_unknown_flag_names_it)
 }
 END_TEST
 
+/* A bad --trusted-key is a usage error, not a failed verification of the store or bundle. */
+START_TEST(test_cli_verify_bad_trusted_key)
+{
+    const char *dir = tu_tmpdir();
+    char *err = NULL;
+
+    ck_assert_int_eq(tu_run(NULL, &err, "init --store %s/s", dir), 0);
+    free(err);
+    ck_assert_int_eq(tu_run(NULL, &err, "verify --store %s/s --trusted-key xyz", dir), 1);
+    ck_assert_ptr_nonnull(strstr(err, "modelgov: trusted key 'xyz': neither a key id"));
+    ck_assert_ptr_null(strstr(err, "verification failed"));
+    ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1); /* one line */
+    free(err);
+    ck_assert_int_eq(tu_run(NULL, &err, "verify --store %s/s --trusted-key %064d", dir, 0), 1);
+    ck_assert_ptr_nonnull(strstr(err, "verification failed: log entry 0: founds the log with key"));
+    free(err);
+}
+END_TEST
+
 START_TEST(test_cli_bad_number_names_flag)
 {
     char *err = NULL;
@@ -197,6 +216,7 @@ int main(void)
     tcase_add_test(tc, test_cli_unknown_command_exit_1);
     tcase_add_test(tc, test_cli_unknown_flag_names_it);
     tcase_add_test(tc, test_cli_bad_number_names_flag);
+    tcase_add_test(tc, test_cli_verify_bad_trusted_key);
     tcase_add_test(tc, test_cli_missing_value_and_repeat);
     tcase_add_test(tc, test_cli_gen_data_deterministic);
     tcase_add_test(tc, test_cli_gen_data_group_rates);
