@@ -521,16 +521,6 @@ static int proof_decode(mg_merkle_proof *p, const json_t *arr)
     return 1;
 }
 
-static int str_eq(const json_t *v, const char *s)
-{
-    return json_is_string(v) && s && strcmp(json_string_value(v), s) == 0;
-}
-
-static int number_eq(const json_t *v, double x)
-{
-    return json_is_number(v) && json_number_value(v) == x;
-}
-
 /* Hex SHA-256 of an entry's canonical bytes: what the next entry's "prev" must say. */
 static int entry_digest(char hex[MG_SHA256_HEX], const json_t *e)
 {
@@ -954,9 +944,9 @@ static const json_t *registration(const statement *st, const json_t *entries)
     json_array_foreach(entries, i, e)
     {
         s = json_object_get(e, "subject");
-        if (str_eq(json_object_get(e, "action"), "version.register") &&
-            str_eq(json_object_get(s, "model"), st->model) &&
-            number_eq(json_object_get(s, "version"), (double)st->version))
+        if (gov_json_str_eq(json_object_get(e, "action"), "version.register") &&
+            gov_json_str_eq(json_object_get(s, "model"), st->model) &&
+            gov_json_num_eq(json_object_get(s, "version"), (double)st->version))
             found = s;
     }
     return found;
@@ -982,7 +972,7 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
         return mg_error_set(MG_EVERIFY, "%s: the signed statement lists no version.register entry "
                                         "for %s version %llu",
                             b->path, st->model, (unsigned long long)st->version);
-    if (!number_eq(json_object_get(reg, "version_id"), (double)st->version_id))
+    if (!gov_json_num_eq(json_object_get(reg, "version_id"), (double)st->version_id))
         return mg_error_set(MG_EVERIFY, "%s: %s version %llu is registered as version_id %.0f, "
                                         "the signed statement names %llu",
                             b->path, st->model, (unsigned long long)st->version,
@@ -990,8 +980,8 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
                             (unsigned long long)st->version_id);
     run = json_object_get(reg, "run_id");
     json_array_foreach(entries, i, e)
-        if (str_eq(json_object_get(e, "action"), "run.start") && json_is_number(run) &&
-            number_eq(json_object_get(json_object_get(e, "subject"), "run_id"),
+        if (gov_json_str_eq(json_object_get(e, "action"), "run.start") && json_is_number(run) &&
+            gov_json_num_eq(json_object_get(json_object_get(e, "subject"), "run_id"),
                       json_number_value(run)))
             start = json_object_get(e, "subject");
     json_array_foreach(entries, i, e)
@@ -1003,23 +993,23 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
         if (idx == 0 || strcmp(action, "key.rotate") == 0) {
             ours = 1;
         } else if (strcmp(action, "model.create") == 0 || strcmp(action, "model.update") == 0) {
-            ours = number_eq(json_object_get(s, "model_id"),
+            ours = gov_json_num_eq(json_object_get(s, "model_id"),
                              json_number_value(json_object_get(reg, "model_id")));
             have_model |= ours && strcmp(action, "model.create") == 0;
         } else if (strcmp(action, "run.start") == 0 || strcmp(action, "run.finish") == 0) {
             ours = json_is_number(run) &&
-                   number_eq(json_object_get(s, "run_id"), json_number_value(run));
+                   gov_json_num_eq(json_object_get(s, "run_id"), json_number_value(run));
         } else if (strcmp(action, "dataset.register") == 0) {
-            ours = start && number_eq(json_object_get(s, "dataset_id"),
+            ours = start && gov_json_num_eq(json_object_get(s, "dataset_id"),
                                       json_number_value(json_object_get(start, "dataset_id")));
             have_data |= ours;
         } else if (strcmp(action, "version.register") == 0 ||
                    strcmp(action, "version.comment") == 0 ||
                    strcmp(action, "version.transition") == 0 ||
                    strcmp(action, "report.write") == 0) {
-            ours = str_eq(json_object_get(s, "model"), st->model) &&
-                   number_eq(json_object_get(s, "version"), (double)st->version) &&
-                   number_eq(json_object_get(s, "version_id"), (double)st->version_id);
+            ours = gov_json_str_eq(json_object_get(s, "model"), st->model) &&
+                   gov_json_num_eq(json_object_get(s, "version"), (double)st->version) &&
+                   gov_json_num_eq(json_object_get(s, "version_id"), (double)st->version_id);
         } else {
             ours = 0;
         }
@@ -1038,7 +1028,8 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
             json_object_set(summary, "artifact_sha256", json_object_get(s, "artifact_sha256"));
             json_object_set(summary, "submitter", json_object_get(e, "actor"));
         } else if (strcmp(action, "version.transition") == 0) {
-            if (!str_eq(json_object_get(s, "from"), stage) || !json_is_string(json_object_get(s, "to")))
+            if (!gov_json_str_eq(json_object_get(s, "from"), stage) ||
+                !json_is_string(json_object_get(s, "to")))
                 return mg_error_set(MG_EVERIFY, "%s: log entry %llu: a transition from %s, but the "
                                                 "listed transitions leave %s version %llu at %s "
                                                 "(one is missing)",
@@ -1167,7 +1158,7 @@ static int check_bundle(bundle *b, const json_t *manifest, json_t *summary)
             0 ||
         (rc = statement_read(&st, b)) < 0)
         goto done;
-    if (!str_eq(json_object_get(manifest, "model"), st.model) || version != st.version) {
+    if (!gov_json_str_eq(json_object_get(manifest, "model"), st.model) || version != st.version) {
         rc = mg_error_set(MG_EVERIFY, "%s: bundle.json is about %s version %llu, the signed "
                                       "statement about %s version %llu",
                           b->path, json_string_value(json_object_get(manifest, "model")),

@@ -47,10 +47,44 @@ uint64_t gov_failure_rank(gov_failure *f)
     return r;
 }
 
-static int str_eq(const json_t *v, const char *s)
+int gov_json_str_eq(const json_t *v, const char *s)
 {
     const char *t = json_string_value(v);
-    return t && strcmp(t, s) == 0;
+    return t && s && strcmp(t, s) == 0;
+}
+
+int gov_json_num_eq(const json_t *v, double x)
+{
+    return json_is_number(v) && json_number_value(v) == x;
+}
+
+int gov_json_same_num(const json_t *a, const json_t *b)
+{
+    return json_is_number(a) && gov_json_num_eq(b, json_number_value(a));
+}
+
+const char *gov_entry_action(size_t *n, const char *body, size_t len)
+{
+    static const char head[] = "{\"action\":\"";
+    size_t h = sizeof head - 1, i;
+
+    if (!body || len <= h || memcmp(body, head, h) != 0)
+        return NULL;
+    for (i = h; i < len && body[i] != '"'; i++)
+        if (body[i] == '\\')
+            return NULL; /* no action is spelled with an escape */
+    if (i == len)
+        return NULL;
+    *n = i - h;
+    return body + h;
+}
+
+int gov_entry_action_is(const char *body, size_t len, const char *action)
+{
+    size_t n;
+    const char *a = gov_entry_action(&n, body, len);
+
+    return a && action && strlen(action) == n && memcmp(a, action, n) == 0;
 }
 
 int gov_entry_check(json_t **out, const char *bytes, size_t len, uint64_t index, const char *prev,
@@ -97,7 +131,7 @@ int gov_entry_check(json_t **out, const char *bytes, size_t len, uint64_t index,
         snprintf(why, why_len, "time, actor and action must be strings and subject an object");
         goto done;
     }
-    if (prev && !str_eq(json_object_get(e, "prev"), prev)) {
+    if (prev && !gov_json_str_eq(json_object_get(e, "prev"), prev)) {
         const char *have = json_string_value(json_object_get(e, "prev"));
         snprintf(why, why_len, "\"prev\" is %.16s..., but entry %lld hashes to %.16s...",
                  have ? have : "(not a string)", (long long)index - 1, prev);

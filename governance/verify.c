@@ -252,20 +252,6 @@ static int check_tree_head(vstate *v, sqlite3_stmt *th, const range *r)
     return gov_checker_add(v->checker, &chk);
 }
 
-/*
- * Is `action` the entry's own? The canonical form (which the workers check)
- * sorts keys, so a well-formed entry opens with its action: {"action":"...".
- * The column is what the record checks select entries by.
- */
-static int action_matches(const char *body, size_t len, const char *action)
-{
-    static const char head[] = "{\"action\":\"";
-    size_t n = sizeof head - 1, a = action ? strlen(action) : 0;
-
-    return action && len > n + a && memcmp(body, head, n) == 0 &&
-           memcmp(body + n, action, a) == 0 && body[n + a] == '"';
-}
-
 /* Entries in order: position, leaf, prev chain, key chain, Merkle nodes; signatures in parallel. */
 static int check_log(vstate *v)
 {
@@ -303,7 +289,8 @@ static int check_log(vstate *v)
             gov_fail(&v->f, 4 * i, "log entry %llu: its stored leaf hash is not SHA-256(0x00 || "
                                    "entry)",
                      (unsigned long long)i);
-        if (!action_matches(body, len, action))
+        /* the column must say what the signed bytes say */
+        if (!gov_entry_action_is(body, len, action))
             gov_fail(&v->f, 4 * i, "log entry %llu: its action column \"%.64s\" is not the "
                                    "entry's action",
                      (unsigned long long)i, action ? action : "(null)");

@@ -65,6 +65,26 @@ unsigned gov_checker_finish(gov_checker *k);
 int gov_entry_check(json_t **out, const char *bytes, size_t len, uint64_t index, const char *prev,
                     char *why, size_t why_len);
 
+/* Is `v` a JSON string equal to `s` (s may be NULL: never)? */
+int gov_json_str_eq(const json_t *v, const char *s);
+
+/* Is `v` a JSON number (integer or real) equal to `x`? */
+int gov_json_num_eq(const json_t *v, double x);
+
+/* Are `a` and `b` both JSON numbers of equal value (3 and 3.0 alike)? */
+int gov_json_same_num(const json_t *a, const json_t *b);
+
+/*
+ * The action an entry's canonical bytes name: canonical JSON sorts keys, so
+ * a well-formed entry opens with {"action":"...". Returns a pointer into
+ * `body` and its length in *n, or NULL when the bytes do not open so. Reads
+ * the signed bytes, never the log's action column.
+ */
+const char *gov_entry_action(size_t *n, const char *body, size_t len);
+
+/* Do an entry's canonical bytes name `action` (as gov_entry_action reads them)? */
+int gov_entry_action_is(const char *body, size_t len, const char *action);
+
 /*
  * The key a "store.init" or "key.rotate" subject announces, checked against
  * its "key_id". Returns 0 or MG_EVERIFY with the reason in `why`.

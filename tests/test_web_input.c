@@ -8,18 +8,45 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static mg_server *srv;
 static char admin[MG_TOKEN_SECRET_MAX];
 static char store_dir[512];
+
+/* Every log line the server writes, "<level> <message>\n", for the tests that read them. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static mg_buf log_text = MG_BUF_INIT;
+
+static void capture_log(void *ud, mg_log_level level, const char *msg)
+{
+    (void)ud;
+    pthread_mutex_lock(&log_lock);
+    mg_buf_printf(&log_text, "%d %s\n", (int)level, msg);
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* Stop the server (every request completes first) and return what it logged. */
+static char *stop_and_read_log(void)
+{
+    char *text;
+    mg_server_shutdown(srv);
+    srv = NULL;
+    pthread_mutex_lock(&log_lock);
+    text = strdup(log_text.ptr ? log_text.ptr : "");
+    pthread_mutex_unlock(&log_lock);
+    return text;
+}
 
 static void setup(void)
 {
@@ -51,16 +78,15 @@ static void teardown(void)
     mg_server_shutdown(srv);
 }
 
-/* Send raw bytes (a whole request) and read the answer; returns the status, body in *body. */
-static unsigned raw(char **body, const char *head, const void *data, size_t len)
+/* The status line and headers of the last answer raw() read. */
+static char seen_head[4096];
+
+/* A connection to the server, reads timing out after 10 s. */
+static int dial(void)
 {
     struct sockaddr_in a;
     struct timeval tv = {10, 0};
-    mg_buf in = MG_BUF_INIT;
-    char buf[4096];
-    const char *b;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    unsigned status;
 
     ck_assert_int_ge(fd, 0);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -69,6 +95,18 @@ static unsigned raw(char **body, const char *head, const void *data, size_t len)
     a.sin_port = htons((uint16_t)mg_server_port(srv));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Send raw bytes (a whole request) and read the answer; returns the status, body in *body. */
+static unsigned raw(char **body, const char *head, const void *data, size_t len)
+{
+    mg_buf in = MG_BUF_INIT;
+    char buf[4096];
+    const char *b;
+    int fd = dial();
+    unsigned status;
+
     ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
     if (len)
         send(fd, data, len, MSG_NOSIGNAL); /* may be cut short by an early 413 */
@@ -82,6 +120,7 @@ static unsigned raw(char **body, const char *head, const void *data, size_t len)
     ck_assert_msg(in.len > 12, "no answer to: %.60s", head);
     status = (unsigned)atoi(in.ptr + 9);
     b = strstr(in.ptr, "\r\n\r\n");
+    snprintf(seen_head, sizeof seen_head, "%.*s", (int)(b ? b - in.ptr + 2 : 0), in.ptr);
     *body = strdup(b ? b + 4 : "");
     mg_buf_free(&in);
     return status;
@@ -320,6 +359,167 @@ START_TEST(test_web_input_chunked_upload_413_at_the_limit)
 }
 END_TEST
 
+/*
+ * A path that decodes to bytes that are not UTF-8 still gets its JSON error,
+ * the path named with each such byte written as \xNN (JSON text must be
+ * UTF-8): a 404 for no route, a 405 for a method the route lacks.
+ */
+START_TEST(test_web_input_non_utf8_path_named)
+{
+    char head[512], *body;
+
+    ck_assert_uint_eq(raw(&body, "GET /nosuch%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                          NULL, 0),
+                      404);
+    ck_assert_str_eq(message(body, "not_found"), "no such resource: /nosuch\\xff");
+    free(body);
+    snprintf(head, sizeof head,
+             "PUT /api/v1/models/%%FFx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, NULL, 0), 405);
+    ck_assert_str_eq(message(body, "method_not_allowed"),
+                     "method PUT not allowed on /api/v1/models/\\xffx (allowed: GET, PATCH)");
+    free(body);
+    /* a sequence cut short, an overlong form and a surrogate, each byte named */
+    ck_assert_uint_eq(raw(&body,
+                          "GET /a%C3%E2%82%C0%AF%ED%A0%80\xc3\xa9 HTTP/1.1\r\nHost: x\r\n"
+                          "Connection: close\r\n\r\n",
+                          NULL, 0),
+                      404);
+    ck_assert_str_eq(message(body, "not_found"),
+                     "no such resource: /a\\xc3\\xe2\\x82\\xc0\\xaf\\xed\\xa0\\x80\xc3\xa9");
+    free(body);
+    still_up();
+}
+END_TEST
+
+/*
+ * After the early 413 the server goes on reading the body (and drops it)
+ * until its end, then closes: a client that goes on sending is not cut off
+ * with a reset, which could destroy the 413 before the client reads it.
+ */
+START_TEST(test_web_input_early_413_reads_to_the_end)
+{
+    mg_buf chunks = MG_BUF_INIT, more = MG_BUF_INIT, in = MG_BUF_INIT;
+    char head[512], buf[4096];
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    int fd = dial();
+    ssize_t r;
+
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+             admin);
+    open_chunks(&chunks, 5, 1000, ' '); /* 5000 bytes > 4096 */
+    ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    ck_assert_int_eq(send(fd, chunks.ptr, chunks.len, MSG_NOSIGNAL), (ssize_t)chunks.len);
+    while ((r = recv(fd, buf, sizeof buf, 0)) > 0) /* the 413, then the server's FIN */
+        ck_assert_int_eq(mg_buf_put(&in, buf, (size_t)r), MG_OK);
+    ck_assert_int_eq(r, 0);
+    ck_assert_msg(strncmp(in.ptr, "HTTP/1.1 413 ", 13) == 0, "%s", in.ptr);
+    /* the body goes on: with the connection closed, the second send would fail (EPIPE) */
+    open_chunks(&more, 2, 1000, ' ');
+    for (int i = 0; i < 2; i++) {
+        nanosleep(&pause, NULL);
+        ck_assert_msg(send(fd, more.ptr, more.len, MSG_NOSIGNAL) == (ssize_t)more.len,
+                      "send %d after the 413: %s", i + 1, strerror(errno));
+    }
+    nanosleep(&pause, NULL);
+    ck_assert_int_eq(send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL), 5);
+    /* the body has ended: the server closes, cleanly */
+    shutdown(fd, SHUT_WR);
+    errno = 0;
+    r = recv(fd, buf, sizeof buf, 0);
+    ck_assert_msg(r == 0, "recv after the body's end: %zd (%s)", r, strerror(errno));
+    close(fd);
+    mg_buf_free(&in);
+    mg_buf_free(&chunks);
+    mg_buf_free(&more);
+    still_up();
+}
+END_TEST
+
+/* Header `line` ("Name: value") appears in `head` exactly once. */
+static void one_header(const char *head, const char *line)
+{
+    char want[256];
+    const char *at;
+
+    snprintf(want, sizeof want, "\r\n%s\r\n", line);
+    ck_assert_msg((at = strstr(head, want)) != NULL, "no '%s' in:\n%s", line, head);
+    ck_assert_msg(!strstr(at + 1, want), "'%s' twice in:\n%s", line, head);
+}
+
+/*
+ * The 413 written straight to the socket mid-body carries the headers of
+ * the one libmicrohttpd sends when Content-Length is past the limit.
+ */
+START_TEST(test_web_input_early_413_headers)
+{
+    mg_buf chunks = MG_BUF_INIT;
+    char head[512], queued[4096], *body;
+    static const char *const lines[] = {"Content-Type: application/json",
+                                        "Cache-Control: no-store", "Connection: close"};
+
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+             "Content-Length: 5000\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, NULL, 0), 413);
+    free(body);
+    snprintf(queued, sizeof queued, "%s", seen_head);
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+             admin);
+    open_chunks(&chunks, 5, 1000, ' ');
+    ck_assert_uint_eq(raw(&body, head, chunks.ptr, chunks.len), 413);
+    free(body);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        one_header(queued, lines[i]);
+        one_header(seen_head, lines[i]);
+    }
+    ck_assert_ptr_nonnull(strstr(seen_head, "\r\nDate: "));
+    mg_buf_free(&chunks);
+}
+END_TEST
+
+/*
+ * Closing the connection after a 413 answered mid-body is deliberate, not
+ * an internal error: libmicrohttpd's "Application reported internal error,
+ * closing connection." warning is not logged for it; an info line says
+ * what happened instead. One body ends after the limit, one never does.
+ */
+START_TEST(test_web_input_chunked_413_logs_no_internal_error)
+{
+    mg_buf ended = MG_BUF_INIT, stalled = MG_BUF_INIT;
+    char head[512], *body, *log;
+
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+             admin);
+    open_chunks(&ended, 6, 1000, ' '); /* 6000 bytes > 4096, then the last chunk */
+    ck_assert_int_eq(mg_buf_puts(&ended, "0\r\n\r\n"), MG_OK);
+    ck_assert_uint_eq(raw(&body, head, ended.ptr, ended.len), 413);
+    free(body);
+    open_chunks(&stalled, 5, 1000, ' ');
+    ck_assert_uint_eq(raw(&body, head, stalled.ptr, stalled.len), 413);
+    free(body);
+    still_up();
+    log = stop_and_read_log();
+    ck_assert_msg(!strstr(log, "internal error"), "logged: %s", log);
+    ck_assert_msg(strstr(log, "2 http: answered 413 before the request body ended; closing the "
+                              "connection"),
+                  "logged: %s", log);
+    free(log);
+    mg_buf_free(&ended);
+    mg_buf_free(&stalled);
+}
+END_TEST
+
 START_TEST(test_web_input_wrong_content_type_and_names)
 {
     char head[512], *body;
@@ -361,6 +561,7 @@ int main(void)
     SRunner *sr;
     int failed;
 
+    mg_log_set_sink(capture_log, NULL, MG_LOG_DEBUG);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_web_input_malformed_json);
     tcase_add_test(tc, test_web_input_types_and_unknown_fields);
@@ -369,6 +570,10 @@ int main(void)
     tcase_add_test(tc, test_web_input_huge_bodies);
     tcase_add_test(tc, test_web_input_chunked_413_at_the_limit);
     tcase_add_test(tc, test_web_input_chunked_upload_413_at_the_limit);
+    tcase_add_test(tc, test_web_input_chunked_413_logs_no_internal_error);
+    tcase_add_test(tc, test_web_input_non_utf8_path_named);
+    tcase_add_test(tc, test_web_input_early_413_headers);
+    tcase_add_test(tc, test_web_input_early_413_reads_to_the_end);
     tcase_add_test(tc, test_web_input_wrong_content_type_and_names);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

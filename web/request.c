@@ -10,10 +10,11 @@
 
 #include "mg_buf.h"
 #include "mg_error.h"
+#include "mg_log.h"
 #include "mg_sha256.h"
+#include "mg_utf8.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,22 @@ typedef struct conn_state {
     uint64_t stamp; /* log size when the reply was computed */
 } conn_state;
 
+/*
+ * Set on this thread right before the handler returns MHD_NO to close a
+ * connection whose answer it wrote itself (answer_now()). libmicrohttpd
+ * takes MHD_NO for a failure and logs "Application reported internal error,
+ * closing connection." next, on the same thread; mhd_log() drops that line
+ * while the flag is set. Each callback starts with the flag down.
+ */
+static _Thread_local int closing_on_purpose;
+
+int web_request_closing_on_purpose(void)
+{
+    int was = closing_on_purpose;
+    closing_on_purpose = 0;
+    return was;
+}
+
 typedef struct stream_state {
     web_stream st;
     struct MHD_Connection *conn;
@@ -67,35 +84,89 @@ static void stash(conn_state *cs, unsigned status)
              *mg_error_last() ? mg_error_last() : mg_strerror(mg_error_code()));
 }
 
+/* A header line of an answer. */
+typedef struct header {
+    const char *name;
+    const char *value;
+} header;
+
+#define HEADERS_MAX 5
+
+/*
+ * The headers of an answer besides the transport's own (Date,
+ * Content-Length, Connection), in one list: queue() hands them to
+ * libmicrohttpd and answer_now() writes them itself, and neither can
+ * drift from the other. Returns how many of out[] it filled.
+ */
+static size_t reply_headers(header out[HEADERS_MAX], const conn_state *cs, unsigned status,
+                            const char *ctype)
+{
+    size_t n = 0;
+
+    out[n++] = (header){MHD_HTTP_HEADER_CONTENT_TYPE, ctype};
+    out[n++] = (header){MHD_HTTP_HEADER_CACHE_CONTROL, "no-store"};
+    if (status == 401)
+        out[n++] = (header){MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"modelgov\""};
+    if (status == 405 && cs->allow[0])
+        out[n++] = (header){MHD_HTTP_HEADER_ALLOW, cs->allow};
+    if (cs->rep.location[0])
+        out[n++] = (header){MHD_HTTP_HEADER_LOCATION, cs->rep.location};
+    return n;
+}
+
 static enum MHD_Result queue(conn_state *cs, struct MHD_Connection *conn, unsigned status,
                              struct MHD_Response *r, const char *ctype)
 {
+    header h[HEADERS_MAX];
+    size_t n = reply_headers(h, cs, status, ctype);
     enum MHD_Result ok;
 
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (status == 401)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"modelgov\"");
-    if (status == 405 && cs->allow[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, cs->allow);
-    if (cs->rep.location[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, cs->rep.location);
+    for (size_t i = 0; i < n; i++)
+        MHD_add_response_header(r, h[i].name, h[i].value);
     ok = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     cs->status = status;
     return ok;
 }
 
+/*
+ * msg with each byte that is not part of well-formed UTF-8 written as \xNN.
+ * JSON text must be UTF-8, and a message may quote a path that decodes to
+ * any bytes (GET /nosuch%FF), or be cut inside a character by its buffer.
+ */
+static int put_utf8(mg_buf *b, const char *msg)
+{
+    size_t len = strlen(msg), i = 0;
+    int rc = MG_OK;
+
+    while (rc == MG_OK && i < len) {
+        size_t good = mg_utf8_invalid(msg + i, len - i);
+        rc = mg_buf_put(b, msg + i, good);
+        i += good;
+        if (rc == MG_OK && i < len)
+            rc = mg_buf_printf(b, "\\x%02x", (unsigned char)msg[i++]);
+    }
+    return rc;
+}
+
 /* DESIGN §4's error body, malloc'd, or NULL when out of memory. */
 static char *error_text(unsigned status, const char *msg)
 {
-    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", web_error_code_of(status), "message",
-                          msg);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    mg_buf clean = MG_BUF_INIT;
+    json_t *j = NULL;
+    char *text = NULL;
 
+    if (put_utf8(&clean, msg) == MG_OK)
+        j = json_pack("{s:{s:s,s:s}}", "error", "code", web_error_code_of(status), "message",
+                      clean.ptr ? clean.ptr : "");
+    if (j)
+        text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
+    mg_buf_free(&clean);
+    if (!text)
+        mg_error_clear();
     return text;
 }
 
@@ -103,13 +174,19 @@ static enum MHD_Result reply_error(conn_state *cs, struct MHD_Connection *conn, 
                                    const char *msg)
 {
     char *text = error_text(status, msg);
+    char fixed[128];
     struct MHD_Response *r;
-    size_t len;
 
-    if (!text)
-        return MHD_NO;
-    len = strlen(text);
-    r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!text) {
+        /* Still an error body the client can read, only without the message's details. */
+        snprintf(fixed, sizeof fixed,
+                 "{\"error\":{\"code\":\"%s\",\"message\":\"the error message could not be "
+                 "written\"}}",
+                 web_error_code_of(status));
+        r = MHD_create_response_from_buffer(strlen(fixed), fixed, MHD_RESPMEM_MUST_COPY);
+        return queue(cs, conn, status, r, "application/json");
+    }
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(text);
         return MHD_NO;
@@ -117,26 +194,19 @@ static enum MHD_Result reply_error(conn_state *cs, struct MHD_Connection *conn, 
     return queue(cs, conn, status, r, "application/json");
 }
 
-/* Write all of buf to the non-blocking socket fd, waiting at most 1 s for room. */
-static size_t send_all(int fd, const char *buf, size_t len)
+/*
+ * One non-blocking write of buf to the socket: this runs on a libmicrohttpd
+ * worker, which must not wait for the client to make room. Returns how much
+ * the kernel took (0 when none, or on an error).
+ */
+static size_t send_once(int fd, const char *buf, size_t len)
 {
-    size_t off = 0;
+    ssize_t n;
 
-    while (off < len) {
-        ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            off += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd p = {fd, POLLOUT, 0};
-            if (poll(&p, 1, 1000) <= 0)
-                break;
-        } else {
-            break;
-        }
-    }
-    return off;
+    do
+        n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    return n > 0 ? (size_t)n : 0;
 }
 
 /*
@@ -147,6 +217,8 @@ static size_t send_all(int fd, const char *buf, size_t len)
  * write side is shut so the client sees where the answer ends. Plain HTTP
  * only: under TLS the bytes must go through libmicrohttpd's session, and the
  * answer waits for the end of the body as before.
+ * The answer goes in one non-blocking write (send_once): nothing was sent on
+ * this connection yet, so its few hundred bytes normally all fit at once.
  * Returns 1 when the whole answer went out, 0 when nothing did (answer at
  * the end instead), -1 when only part of it did (close the connection).
  */
@@ -158,7 +230,9 @@ static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_serv
     char *text, date[64];
     struct tm tm;
     time_t now = time(NULL);
-    size_t sent;
+    header h[HEADERS_MAX];
+    size_t sent, n;
+    int rc, whole;
 
     if (s->tls_cert_pem || !(ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)))
         return 0;
@@ -175,27 +249,39 @@ static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_serv
     }
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (mg_buf_printf(&out,
-                      "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
-                      "Content-Type: application/json\r\nCache-Control: no-store\r\n"
-                      "Date: %s\r\n\r\n%s",
-                      cs->err_status, reason && *reason ? reason : "Error", strlen(text), date,
-                      text) < 0) {
-        free(text);
+    n = reply_headers(h, cs, cs->err_status, "application/json");
+    rc = mg_buf_printf(&out, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
+                             "Date: %s\r\n",
+                       cs->err_status, reason && *reason ? reason : "Error", strlen(text), date);
+    for (size_t i = 0; rc == MG_OK && i < n; i++)
+        rc = mg_buf_printf(&out, "%s: %s\r\n", h[i].name, h[i].value);
+    if (rc == MG_OK)
+        rc = mg_buf_printf(&out, "\r\n%s", text);
+    free(text);
+    if (rc < 0) {
         mg_buf_free(&out);
         mg_error_clear();
         return 0;
     }
-    free(text);
-    sent = send_all(ci->connect_fd, out.ptr, out.len);
-    if (sent == out.len)
+    sent = send_once(ci->connect_fd, out.ptr, out.len);
+    whole = sent == out.len; /* before mg_buf_free() zeroes out.len */
+    if (whole)
         shutdown(ci->connect_fd, SHUT_WR);
     mg_buf_free(&out);
     if (sent == 0)
         return 0;
     cs->status = cs->err_status; /* for the metrics */
     cs->answered_raw = 1;
-    return sent == out.len ? 1 : -1;
+    return whole ? 1 : -1;
+}
+
+/* Close a connection answered by answer_now(): deliberate, so not logged as an error. */
+static enum MHD_Result close_answered(const conn_state *cs)
+{
+    mg_log_info("http: answered %u before the request body ended; closing the connection",
+                cs->status);
+    closing_on_purpose = 1;
+    return MHD_NO;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -484,6 +570,7 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
     int rc;
 
     (void)version;
+    closing_on_purpose = 0;
     if (!cs) {
         if (!(cs = calloc(1, sizeof *cs)))
             return MHD_NO;
@@ -503,7 +590,7 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
     if (cs->status) {
         /* Answered on the socket: close at the body's end, or once enough was dropped. */
         if (cs->answered_raw && (!*upload_data_size || cs->received > cs->limit + LINGER_MAX))
-            return MHD_NO;
+            return close_answered(cs);
         cs->received += *upload_data_size;
         *upload_data_size = 0; /* already answered: the rest of the body is dropped */
         return MHD_YES;
@@ -515,7 +602,7 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
         if (cs->err_status && !cs->raw_tried) {
             cs->raw_tried = 1;
             if (answer_now(cs, conn, s) < 0)
-                return MHD_NO;
+                return close_answered(cs);
         }
         return MHD_YES;
     }

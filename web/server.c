@@ -5,19 +5,20 @@
 
 #include "mg_buf.h"
 #include "mg_error.h"
+#include "mg_governance.h"
 #include "mg_log.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,10 +84,16 @@ static int parse_listen(struct sockaddr_storage *ss, const char *listen)
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    static const char internal_error[] = "Application reported internal error";
     char line[512];
+    int on_purpose = web_request_closing_on_purpose();
+
     (void)cls;
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
+    /* The handler closed a connection it had answered: no internal error (request.c). */
+    if (on_purpose && strncmp(line, internal_error, sizeof internal_error - 1) == 0)
+        return;
     mg_log_warn("http: %s", line);
 }
 
@@ -129,39 +136,81 @@ static void apply_defaults(mg_server_options *o)
         o->drain_s = 30;
 }
 
-/*
- * What a crash can leave in tmp/: streamed uploads (request.c, mkstemp), a
- * trained model not yet registered (route_versions.c) and a half-written
- * copy of one (mg_file_write_atomic's "<path>.tmp.<pid>"). Nothing else is
- * ours to remove.
- */
-static const char *const stale_patterns[] = {"upload.*", "train-*.mgm", "train-*.mgm.tmp.*"};
+/* Skip 1 or more decimal digits at *p; 0 when there is none. */
+static int skip_digits(const char **p)
+{
+    const char *q = *p;
+    while (**p >= '0' && **p <= '9')
+        ++*p;
+    return *p > q;
+}
 
+/*
+ * What a crash can leave in tmp/, by the exact shapes of the names: a
+ * streamed upload (request.c, mkstemp's "upload." and six letters or
+ * digits), a trained model not yet registered (route_versions.c,
+ * "train-<job>.mgm") and a half-written copy of one (mg_file_write_atomic's
+ * "train-<job>.mgm.tmp.<pid>"). Nothing else is ours to remove.
+ */
 static int is_stale(const char *name)
 {
-    for (size_t i = 0; i < sizeof stale_patterns / sizeof stale_patterns[0]; i++)
-        if (fnmatch(stale_patterns[i], name, FNM_PATHNAME | FNM_PERIOD) == 0)
-            return 1;
-    return 0;
+    const char *p;
+
+    if (strncmp(name, "upload.", 7) == 0) {
+        p = name + 7;
+        for (int i = 0; i < 6; i++)
+            if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+                  (p[i] >= '0' && p[i] <= '9')))
+                return 0;
+        return p[6] == '\0';
+    }
+    if (strncmp(name, "train-", 6) != 0)
+        return 0;
+    p = name + 6;
+    if (!skip_digits(&p) || strncmp(p, ".mgm", 4) != 0)
+        return 0;
+    p += 4;
+    if (*p == '\0')
+        return 1;
+    if (strncmp(p, ".tmp.", 5) != 0)
+        return 0;
+    p += 5;
+    return skip_digits(&p) && *p == '\0';
 }
 
 /*
  * Remove the regular files of tmp/ a crash left behind. No request or job
  * runs yet, so none of them is in use. Best effort: a file that cannot be
- * removed is logged and the start goes on.
+ * removed is logged and the start goes on. A tmp/ that is not a real
+ * folder (a symbolic link to one) is left alone: what it leads to is not
+ * the store's.
  */
 static void sweep_tmp(const char *tmp_dir)
 {
-    DIR *d = opendir(tmp_dir);
+    struct stat st;
+    DIR *d = NULL;
     struct dirent *e;
     unsigned removed = 0;
+    int fd;
 
-    if (!d) {
+    if (lstat(tmp_dir, &st) != 0) {
+        mg_log_warn("%s: cannot look at it to remove stale files: %s", tmp_dir, strerror(errno));
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        mg_log_warn("%s: not a directory but %s: stale files are not removed", tmp_dir,
+                    S_ISLNK(st.st_mode) ? "a symbolic link" : "another kind of file");
+        return;
+    }
+    /* O_NOFOLLOW: tmp/ replaced by a link since the lstat() is refused too. */
+    if ((fd = open(tmp_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+        !(d = fdopendir(fd))) {
         mg_log_warn("%s: cannot list it to remove stale files: %s", tmp_dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return;
     }
     while ((e = readdir(d))) {
-        struct stat st;
         if (!is_stale(e->d_name) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             !S_ISREG(st.st_mode))
             continue;
@@ -176,14 +225,44 @@ static void sweep_tmp(const char *tmp_dir)
         mg_log_info("%s: removed %u file(s) left by an earlier run", tmp_dir, removed);
 }
 
-static int prepare_dirs(mg_server *s)
+/*
+ * One server per store: a second one would sweep the first one's uploads
+ * from tmp/ and fail its running jobs as a crash's leftovers. The lock is
+ * an flock() on DIR/serve.lock, held until mg_server_shutdown() (or the
+ * process's end, even a crash: the kernel drops it with the descriptor).
+ */
+static int lock_store(mg_server *s)
 {
+    char path[4096];
     struct stat st;
-    size_t n = strlen(s->store_dir) + 8;
 
     if (stat(s->store_dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return mg_error_set(MG_ENOTFOUND, "--store %s: no such directory (run 'modelgov init')",
                             s->store_dir);
+    /* A folder that is no store gets no lock file: mg_store_open() refuses it the same way. */
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", s->store_dir, MG_STORE_DB) >= sizeof path)
+        return mg_error_set(MG_EINVAL, "--store %s: path too long", s->store_dir);
+    if (stat(path, &st) != 0)
+        return mg_error_set(MG_ENOTFOUND, "%s is not a modelgov store (no %s); run 'modelgov init "
+                                          "--store %s'",
+                            s->store_dir, MG_STORE_DB, s->store_dir);
+    snprintf(path, sizeof path, "%s/serve.lock", s->store_dir);
+    if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        return mg_error_set_errno(MG_EIO, errno, "%s", path);
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return mg_error_set(MG_ECONFLICT,
+                                "store %s is served by another process (%s is locked)",
+                                s->store_dir, path);
+        return mg_error_set_errno(MG_EIO, errno, "%s: cannot lock it", path);
+    }
+    return MG_OK;
+}
+
+static int prepare_dirs(mg_server *s)
+{
+    size_t n = strlen(s->store_dir) + 8;
+
     if (!(s->tmp_dir = malloc(n)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     snprintf(s->tmp_dir, n, "%s/tmp", s->store_dir);
@@ -253,6 +332,7 @@ int mg_server_start(mg_server **out, const mg_server_options *opts)
     if (!(s = calloc(1, sizeof *s)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->opt = *opts;
+    s->lock_fd = -1;
     apply_defaults(&s->opt);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
@@ -261,7 +341,9 @@ int mg_server_start(mg_server **out, const mg_server_options *opts)
         goto fail;
     }
     s->opt.store_dir = s->store_dir;
-    if ((rc = parse_listen(&ss, s->opt.listen)) < 0 || (rc = prepare_dirs(s)) < 0)
+    /* Before anything touches the store: it may be another server's. */
+    if ((rc = parse_listen(&ss, s->opt.listen)) < 0 || (rc = lock_store(s)) < 0 ||
+        (rc = prepare_dirs(s)) < 0)
         goto fail;
     if (opts->tls_cert && ((rc = read_pem(&s->tls_cert_pem, opts->tls_cert, "--tls-cert")) < 0 ||
                            (rc = read_pem(&s->tls_key_pem, opts->tls_key, "--tls-key")) < 0))
@@ -326,6 +408,8 @@ void mg_server_shutdown(mg_server *s)
     /* libmicrohttpd hands the quiesced socket back; close it only after the stop */
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* last: the store is closed, another server may take it */
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     free(s->tls_cert_pem);
