@@ -4,13 +4,26 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define MAX_WHOLE 9007199254740992.0 /* 2^53: above it a double skips integers (I-JSON) */
 
 typedef struct rstate {
     gov_conn *c;
     gov_failure *f;
     uint64_t *records;
+    unsigned char *has_row; /* per log entry: a row of its table names it */
+    uint64_t entries;       /* the log's size, as far as has_row goes */
 } rstate;
+
+/* A record failure ranks by the log entry it concerns, so the first failing entry is named. */
+static uint64_t rank_of(int64_t idx)
+{
+    return GOV_RANK_RECORDS + (uint64_t)(idx < 0 ? 0 : idx > GOV_RANK_RECORDS_SPAN
+                                                            ? GOV_RANK_RECORDS_SPAN
+                                                            : idx);
+}
 
 /* ---- rows to entries: each row against the entry its log index names ---- */
 
@@ -29,12 +42,26 @@ typedef struct field {
     int optional; /* added later: older entries lack it, and absent means unchecked */
 } field;
 
+/*
+ * Each entry that makes a row, the table and the column of the row that names the entry, and
+ * how the row is compared with the entry. The one table both directions read: rows to their
+ * entries (check_records_of) and entries to their rows (walk_entries).
+ */
 static const struct record_check {
-    const char *table, *action; /* action NULL: the keys table ("store.init" or "key.rotate") */
-    const char *sql;            /* id, log index, then one column per field */
+    const char *action;         /* the entry that makes the row */
+    const char *table, *column; /* the row, and its column that names the entry */
+    const char *sql;            /* id, that column, then one column per field */
     field fields[9];
 } record_checks[] = {
-    {"datasets", "dataset.register",
+    {"store.init", "keys", "announced_index",
+     "SELECT rowid, announced_index, id, public_pem FROM keys WHERE announced_index = 0 ORDER BY "
+     "rowid",
+     {{"key_id", SAME, 0}, {"public_key", SAME, 0}}},
+    {"key.rotate", "keys", "announced_index",
+     "SELECT rowid, announced_index, id, public_pem FROM keys WHERE announced_index <> 0 ORDER "
+     "BY rowid",
+     {{"key_id", SAME, 0}, {"public_key", SAME, 0}}},
+    {"dataset.register", "datasets", "log_index",
      "SELECT id, log_index, id, sha256, name, rows, owner, created_by FROM datasets ORDER BY id",
      {{"dataset_id", SAME, 0},
       {"sha256", SAME, 0},
@@ -42,9 +69,10 @@ static const struct record_check {
       {"rows", SAME, 0},
       {"owner", SAME, 0},
       {"actor", ACTOR, 0}}},
-    {"models", "model.create", "SELECT id, log_index, id, name, created_by FROM models ORDER BY id",
+    {"model.create", "models", "log_index",
+     "SELECT id, log_index, id, name, created_by FROM models ORDER BY id",
      {{"model_id", SAME, 0}, {"name", SAME, 0}, {"actor", ACTOR, 0}}},
-    {"versions", "version.register",
+    {"version.register", "versions", "log_index",
      "SELECT v.id, v.log_index, v.id, m.name AS model, v.model_id, v.number, v.artifact_sha256, "
      "v.run_id, v.submitter, v.metrics_json FROM versions v LEFT JOIN models m ON m.id = "
      "v.model_id ORDER BY v.id",
@@ -56,7 +84,7 @@ static const struct record_check {
       {"run_id", SAME, 0},
       {"actor", ACTOR, 0},
       {"metrics_sha256", JSON_SHA, 1}}},
-    {"reports", "report.write",
+    {"report.write", "reports", "log_index",
      "SELECT id, log_index, id, version_id, kind, sha256, artifact_sha256, dataset_id, "
      "config_json, created_by FROM reports ORDER BY id",
      {{"report_id", SAME, 0},
@@ -67,7 +95,7 @@ static const struct record_check {
       {"dataset_id", SAME, 0},
       {"config_sha256", JSON_SHA, 0},
       {"actor", ACTOR, 0}}},
-    {"transitions", "version.transition",
+    {"version.transition", "transitions", "log_index",
      "SELECT id, log_index, id, version_id, from_stage, to_stage, comment, gates_json, actor FROM "
      "transitions ORDER BY id",
      {{"transition_id", SAME, 0},
@@ -77,13 +105,13 @@ static const struct record_check {
       {"comment", SAME, 0},
       {"gates", JSON_EQ, 0},
       {"actor", ACTOR, 0}}},
-    {"comments", "version.comment",
+    {"version.comment", "comments", "log_index",
      "SELECT id, log_index, id, version_id, text, actor FROM comments ORDER BY id",
      {{"comment_id", SAME, 0}, {"version_id", SAME, 0}, {"text", SAME, 0}, {"actor", ACTOR, 0}}},
-    {"tokens", "token.create",
+    {"token.create", "tokens", "log_index",
      "SELECT id, log_index, id, name, role, created_by FROM tokens ORDER BY id",
      {{"token_id", SAME, 0}, {"name", SAME, 0}, {"role", SAME, 0}, {"actor", ACTOR, 0}}},
-    {"runs", "run.start",
+    {"run.start", "runs", "start_index",
      "SELECT r.id, r.start_index, r.id, r.dataset_id, d.sha256 AS dataset_sha256, r.config_json, "
      "r.seed, r.code_version, r.started_by FROM runs r LEFT JOIN datasets d ON d.id = "
      "r.dataset_id ORDER BY r.id",
@@ -94,7 +122,7 @@ static const struct record_check {
       {"seed", SAME, 0},
       {"code_version", SAME, 0},
       {"actor", ACTOR, 0}}},
-    {"runs", "run.finish",
+    {"run.finish", "runs", "finish_index",
      "SELECT r.id, r.finish_index, r.id, r.status, r.artifact_sha256, d.sha256 AS "
      "dataset_sha256, r.metrics_json, r.loss_curves_json, r.privacy_json FROM runs r LEFT JOIN "
      "datasets d ON d.id = r.dataset_id WHERE r.finish_index IS NOT NULL ORDER BY r.id",
@@ -103,9 +131,18 @@ static const struct record_check {
       {"artifact_sha256", SAME, 0},
       {"dataset_sha256", SAME, 0},
       {"results_sha256", RESULTS, 0}}},
-    {"keys", NULL, "SELECT rowid, announced_index, id, public_pem FROM keys ORDER BY rowid",
-     {{"key_id", SAME, 0}, {"public_key", SAME, 0}}},
 };
+
+#define NCHECKS (sizeof record_checks / sizeof *record_checks)
+
+/* The check of the rows that entries of `action` make, or NULL: such entries make none. */
+static const struct record_check *made_by(const char *action, size_t n)
+{
+    for (size_t i = 0; i < NCHECKS; i++)
+        if (strlen(record_checks[i].action) == n && memcmp(record_checks[i].action, action, n) == 0)
+            return &record_checks[i];
+    return NULL;
+}
 
 /* Does column `col` of `q` hold the same value as JSON `v`? */
 static int same_value(sqlite3_stmt *q, int col, const json_t *v)
@@ -220,6 +257,7 @@ static int entry_at(json_t **out, rstate *v, int64_t idx)
     return rc;
 }
 
+/* Each row of one table against the entry it names; an entry of the right action has its row. */
 static int check_records_of(rstate *v, const struct record_check *rc_)
 {
     sqlite3_stmt *q = gov_stmt(v->c, rc_->sql);
@@ -236,24 +274,23 @@ static int check_records_of(rstate *v, const struct record_check *rc_)
         if ((rc = entry_at(&e, v, idx)) < 0)
             break;
         action = json_string_value(json_object_get(e, "action"));
-        if (!e || !action ||
-            (rc_->action ? strcmp(action, rc_->action) != 0
-                         : strcmp(action, "store.init") != 0 && strcmp(action, "key.rotate") != 0)) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "%s row %lld: log entry %lld is %s%s%s, not its %s",
+        if (!e || !action || strcmp(action, rc_->action) != 0) {
+            gov_fail(v->f, rank_of(idx), "%s row %lld: log entry %lld is %s%s%s, not its %s",
                      rc_->table, (long long)id, (long long)idx, e ? "\"" : "missing",
-                     action ? action : "", e ? "\"" : "",
-                     rc_->action ? rc_->action : "key announcement");
+                     action ? action : "", e ? "\"" : "", rc_->action);
             json_decref(e);
             continue;
         }
+        if ((uint64_t)idx < v->entries)
+            v->has_row[idx] = 1;
         for (int k = 0; k < 9 && rc_->fields[k].key; k++) {
             const field *fd = &rc_->fields[k];
             if (!field_agrees(q, 2 + k, fd, e)) {
                 const char *col = fd->how == RESULTS ? "metrics_json, loss_curves_json or "
                                                        "privacy_json"
                                                      : sqlite3_column_name(q, 2 + k);
-                gov_fail(v->f, GOV_RANK_RECORDS, "%s row %lld: %s differs from log entry %lld's "
-                                                 "\"%s\"",
+                gov_fail(v->f, rank_of(idx), "%s row %lld: %s differs from log entry %lld's "
+                                             "\"%s\"",
                          rc_->table, (long long)id, col, (long long)idx, fd->key);
                 break;
             }
@@ -267,88 +304,130 @@ static int check_records_of(rstate *v, const struct record_check *rc_)
 
 /* ---- entries to rows: every entry that made or changed a record, against the rows ---- */
 
-/* The entries that make a row, and the column of the row that names the entry. */
-static const struct made {
-    const char *action, *table, *column;
-} made[] = {
-    {"store.init", "keys", "announced_index"},     {"key.rotate", "keys", "announced_index"},
-    {"dataset.register", "datasets", "log_index"}, {"model.create", "models", "log_index"},
-    {"version.register", "versions", "log_index"}, {"report.write", "reports", "log_index"},
-    {"version.transition", "transitions", "log_index"},
-    {"version.comment", "comments", "log_index"},  {"token.create", "tokens", "log_index"},
-    {"run.start", "runs", "start_index"},          {"run.finish", "runs", "finish_index"},
-};
-
 /* What the entries that change records say, collected in log order. Objects keyed by id. */
 typedef struct logged {
-    json_t *models;   /* model id -> {"idx","owner","risk_tier" (unless updated),"policy"} */
+    json_t *models;   /* model id -> {"idx","action", and for "owner","risk_tier","policy" the
+                         value last logged and at which index ("owner_at", ...)} */
     json_t *versions; /* version id -> {"idx","to"}: its last transition */
     json_t *revoked;  /* token id -> {"idx","name"} */
     json_t *ledger;   /* run.finish index -> {"idx","subject"}, each that records a privacy spend */
 } logged;
-
-static const struct made *made_by(const char *action)
-{
-    for (size_t i = 0; i < sizeof made / sizeof *made; i++)
-        if (strcmp(made[i].action, action) == 0)
-            return &made[i];
-    return NULL;
-}
 
 static void id_key(char key[32], json_int_t id)
 {
     snprintf(key, 32, "%lld", (long long)id);
 }
 
-static json_int_t int_of(const json_t *o, const char *k)
+/* An index this file stored itself (a JSON integer). */
+static int64_t idx_of(const json_t *o, const char *k)
 {
-    return (json_int_t)json_number_value(json_object_get(o, k));
+    return (int64_t)json_integer_value(json_object_get(o, k));
+}
+
+/*
+ * Subject field `k` of log entry `idx` as an id: a whole number within 2^53 (casting any other
+ * double would be undefined). Otherwise the entry is named and 0 returned.
+ */
+static int id_of(json_int_t *out, rstate *v, int64_t idx, const char *action, const json_t *s,
+                 const char *k)
+{
+    const json_t *x = json_object_get(s, k);
+    char text[MG_JCS_NUMBER_MAX];
+    double d = json_number_value(x);
+
+    if (json_is_integer(x) && json_integer_value(x) >= -(json_int_t)MAX_WHOLE &&
+        json_integer_value(x) <= (json_int_t)MAX_WHOLE) {
+        *out = json_integer_value(x);
+        return 1;
+    }
+    if (json_is_real(x) && d >= -MAX_WHOLE && d <= MAX_WHOLE && d == floor(d)) {
+        *out = (json_int_t)d;
+        return 1;
+    }
+    if (!json_is_number(x) || mg_jcs_number(text, d) < 0) {
+        mg_error_clear();
+        snprintf(text, sizeof text, "%s", x ? "not a number" : "missing");
+    }
+    gov_fail(v->f, rank_of(idx), "log entry %lld (%s): its \"%s\" is %s, not a whole number "
+                                 "within 2^53",
+             (long long)idx, action, k, text);
+    return 0;
+}
+
+/* Set field `k` of a model's record to `value` as logged by entry `idx` (NULL: unchecked). */
+static int model_field(json_t *o, const char *k, const json_t *value, int64_t idx)
+{
+    char at[32];
+
+    snprintf(at, sizeof at, "%s_at", k);
+    if (!value) {
+        json_object_del(o, k);
+        json_object_del(o, at);
+        return MG_OK;
+    }
+    if (json_object_set(o, k, (json_t *)value) < 0 ||
+        json_object_set_new(o, at, json_integer((json_int_t)idx)) < 0)
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    return MG_OK;
 }
 
 /* Fold one entry that changes records into `lg`; log-internal contradictions fail here. */
 static int collect(rstate *v, logged *lg, int64_t idx, const char *action, const json_t *s)
 {
     char key[32];
+    json_int_t id;
     json_t *o;
+    int rc;
 
     if (strcmp(action, "model.create") == 0 || strcmp(action, "model.update") == 0) {
+        static const char *const fields[] = {"owner", "risk_tier"};
         const json_t *changed = json_object_get(s, "changed"), *c;
+        int creating = strcmp(action, "model.create") == 0;
         size_t i;
-        id_key(key, int_of(s, "model_id"));
+        if (!id_of(&id, v, idx, action, s, "model_id"))
+            return MG_OK;
+        id_key(key, id);
         if (!(o = json_object_get(lg->models, key))) {
-            if (!(o = json_pack("{s:I,s:O?,s:O?}", "idx", (json_int_t)idx, "owner",
-                                json_object_get(s, "owner"), "risk_tier",
-                                json_object_get(s, "risk_tier"))) ||
+            if (!(o = json_pack("{s:I,s:s}", "idx", (json_int_t)idx, "action", action)) ||
                 json_object_set_new(lg->models, key, o) < 0)
                 return mg_error_set(MG_ENOMEM, "out of memory");
+            creating = 1; /* an update of a model never created: what it logs is all there is */
         }
-        json_array_foreach(changed, i, c)
-        {
-            if (json_is_string(c))
-                json_object_del(o, json_string_value(c)); /* its new value is not logged */
+        for (size_t f = 0; f < 2; f++) {
+            int named = creating;
+            json_array_foreach(changed, i, c)
+                named |= gov_json_str_eq(c, fields[f]);
+            /* an update that changed it without logging the new value (older builds): unchecked */
+            if (named && (rc = model_field(o, fields[f], json_object_get(s, fields[f]), idx)) < 0)
+                return rc;
         }
-        if (json_object_get(s, "policy_sha256"))
-            json_object_set(o, "policy", json_object_get(s, "policy_sha256"));
+        if (json_object_get(s, "policy_sha256") &&
+            (rc = model_field(o, "policy", json_object_get(s, "policy_sha256"), idx)) < 0)
+            return rc;
     } else if (strcmp(action, "version.transition") == 0) {
         const char *from = json_string_value(json_object_get(s, "from"));
         const char *was = "registered";
-        id_key(key, int_of(s, "version_id"));
+        if (!id_of(&id, v, idx, action, s, "version_id"))
+            return MG_OK;
+        id_key(key, id);
         if ((o = json_object_get(lg->versions, key)))
             was = json_string_value(json_object_get(o, "to"));
         if (!from || !was || strcmp(from, was) != 0)
-            gov_fail(v->f, GOV_RANK_RECORDS, "log entry %lld: moves version %s from %s, but %s "
-                                             "left it %s",
+            gov_fail(v->f, rank_of(idx), "log entry %lld: moves version %s from %s, but %s "
+                                         "left it %s",
                      (long long)idx, key, from ? from : "(none)",
                      o ? "its previous transition" : "its registration", was ? was : "(none)");
         o = json_pack("{s:I,s:O?}", "idx", (json_int_t)idx, "to", json_object_get(s, "to"));
         if (!o || json_object_set_new(lg->versions, key, o) < 0)
             return mg_error_set(MG_ENOMEM, "out of memory");
     } else if (strcmp(action, "token.revoke") == 0) {
-        id_key(key, int_of(s, "token_id"));
+        if (!id_of(&id, v, idx, action, s, "token_id"))
+            return MG_OK;
+        id_key(key, id);
         if ((o = json_object_get(lg->revoked, key))) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "log entry %lld: revokes token %s, which log entry "
-                                             "%lld revoked",
-                     (long long)idx, key, (long long)int_of(o, "idx"));
+            gov_fail(v->f, rank_of(idx), "log entry %lld: revokes token %s, which log entry "
+                                         "%lld revoked",
+                     (long long)idx, key, (long long)idx_of(o, "idx"));
             return MG_OK;
         }
         if (!(o = json_pack("{s:I,s:O?}", "idx", (json_int_t)idx, "name",
@@ -364,60 +443,67 @@ static int collect(rstate *v, logged *lg, int64_t idx, const char *action, const
     return MG_OK;
 }
 
+/* The log's size: what has_row covers. */
+static int log_size(rstate *v)
+{
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT coalesce(max(idx), -1) + 1 FROM log_entries");
+    int rc;
+
+    if (!q)
+        return MG_ERROR;
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        v->entries = (uint64_t)sqlite3_column_int64(q, 0);
+        rc = MG_OK;
+    } else {
+        rc = gov_db_error(v->c, "log_entries");
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
 /*
- * One pass over the log. Each entry that makes a row must find it among the
- * rows sorted by the index they name (a merge, so no entry is parsed for
- * it); the entries that change records are parsed and folded into `lg`.
+ * One pass over the log, by each entry's own action (its signed bytes, not the action column).
+ * Each entry that makes a row must have found it (check_records_of marked it); the entries
+ * that change records are parsed and folded into `lg`.
  */
 static int walk_entries(rstate *v, logged *lg)
 {
-    sqlite3_stmt *e = gov_stmt(v->c, "SELECT idx, action, body FROM log_entries ORDER BY idx");
-    sqlite3_stmt *r = gov_stmt(
-        v->c, "SELECT n, action FROM (SELECT announced_index AS n, CASE announced_index WHEN 0 "
-              "THEN 'store.init' ELSE 'key.rotate' END AS action FROM keys UNION ALL SELECT "
-              "log_index, 'dataset.register' FROM datasets UNION ALL SELECT log_index, "
-              "'model.create' FROM models UNION ALL SELECT log_index, 'version.register' FROM "
-              "versions UNION ALL SELECT log_index, 'report.write' FROM reports UNION ALL SELECT "
-              "log_index, 'version.transition' FROM transitions UNION ALL SELECT log_index, "
-              "'version.comment' FROM comments UNION ALL SELECT log_index, 'token.create' FROM "
-              "tokens UNION ALL SELECT start_index, 'run.start' FROM runs UNION ALL SELECT "
-              "finish_index, 'run.finish' FROM runs WHERE finish_index IS NOT NULL) ORDER BY n");
-    int rc = MG_OK, erc, rrc;
+    static const char *const changes[] = {"model.create", "model.update", "version.transition",
+                                          "token.revoke", "run.finish"};
+    sqlite3_stmt *e = gov_stmt(v->c, "SELECT idx, body FROM log_entries ORDER BY idx");
+    int rc = MG_OK, step;
 
-    if (!e || !r)
+    if (!e)
         return MG_ERROR;
-    rrc = sqlite3_step(r);
-    while ((erc = sqlite3_step(e)) == SQLITE_ROW) {
+    while ((step = sqlite3_step(e)) == SQLITE_ROW) {
         int64_t idx = sqlite3_column_int64(e, 0);
-        const char *action = (const char *)sqlite3_column_text(e, 1);
-        const struct made *m = action ? made_by(action) : NULL;
-        int found = 0;
+        const char *body = (const char *)sqlite3_column_blob(e, 1), *action;
+        size_t len = (size_t)sqlite3_column_bytes(e, 1), n = 0;
+        const struct record_check *m;
+        char name[64];
 
-        while (rrc == SQLITE_ROW && sqlite3_column_int64(r, 0) < idx)
-            rrc = sqlite3_step(r);
-        for (; rrc == SQLITE_ROW && sqlite3_column_int64(r, 0) == idx; rrc = sqlite3_step(r))
-            found |= action && strcmp((const char *)sqlite3_column_text(r, 1), action) == 0;
-        if (m && !found)
-            gov_fail(v->f, GOV_RANK_RECORDS, "log entry %lld (%s): no row of %s has %s %lld",
-                     (long long)idx, action, m->table, m->column, (long long)idx);
-        if (action && (strncmp(action, "model.", 6) == 0 ||
-                       strcmp(action, "version.transition") == 0 ||
-                       strcmp(action, "token.revoke") == 0 || strcmp(action, "run.finish") == 0)) {
-            json_t *entry = json_loadb((const char *)sqlite3_column_blob(e, 2),
-                                       (size_t)sqlite3_column_bytes(e, 2), 0, NULL);
-            /* a damaged entry was named by the log checks already */
-            rc = entry ? collect(v, lg, idx, action, json_object_get(entry, "subject")) : MG_OK;
+        /* a damaged entry was named by the log checks already */
+        if (!(action = gov_entry_action(&n, body, len)) || n >= sizeof name)
+            continue;
+        snprintf(name, sizeof name, "%.*s", (int)n, action);
+        if ((m = made_by(name, n)) && (idx < 0 || (uint64_t)idx >= v->entries || !v->has_row[idx]))
+            gov_fail(v->f, rank_of(idx), "log entry %lld (%s): no row of %s has %s %lld",
+                     (long long)idx, name, m->table, m->column, (long long)idx);
+        for (size_t k = 0; k < sizeof changes / sizeof *changes; k++) {
+            json_t *entry;
+            if (strcmp(name, changes[k]) != 0)
+                continue;
+            entry = json_loadb(body, len, 0, NULL);
+            rc = entry ? collect(v, lg, idx, name, json_object_get(entry, "subject")) : MG_OK;
             json_decref(entry);
-            if (rc < 0)
-                break;
+            break;
         }
+        if (rc < 0)
+            break;
     }
-    if (rc == MG_OK && erc != SQLITE_DONE)
+    if (rc == MG_OK && step != SQLITE_DONE)
         rc = gov_db_error(v->c, "log_entries");
-    else if (rc == MG_OK && rrc != SQLITE_ROW && rrc != SQLITE_DONE)
-        rc = gov_db_error(v->c, "inventory");
     sqlite3_reset(e);
-    sqlite3_reset(r);
     return rc;
 }
 
@@ -429,9 +515,9 @@ static const char *first_unseen(const json_t *map, int64_t *idx)
 
     json_object_foreach((json_t *)map, key, o)
     {
-        if (!json_object_get(o, "seen") && (!best || int_of(o, "idx") < *idx)) {
+        if (!json_object_get(o, "seen") && (!best || idx_of(o, "idx") < *idx)) {
             best = key;
-            *idx = int_of(o, "idx");
+            *idx = idx_of(o, "idx");
         }
     }
     return best;
@@ -449,7 +535,7 @@ static json_t *seen(json_t *map, int64_t id)
     return o;
 }
 
-/* A model's owner and risk tier as created (unless updated since), its policy as last logged. */
+/* A model's owner, risk tier and policy: the values the log recorded last (create or update). */
 static int check_models(rstate *v, const logged *lg)
 {
     sqlite3_stmt *q = gov_stmt(v->c, "SELECT id, owner, risk_tier, policy_json FROM models ORDER "
@@ -465,20 +551,23 @@ static int check_models(rstate *v, const logged *lg)
         int64_t id = sqlite3_column_int64(q, 0);
         json_t *o = seen(lg->models, id), *policy;
         const char *want = json_string_value(json_object_get(o, "policy"));
-        char have[MG_SHA256_HEX] = "";
+        char have[MG_SHA256_HEX] = "", at[32];
 
         if (!o)
             continue; /* a row no entry made: named by the row checks */
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 2; k++) {
+            snprintf(at, sizeof at, "%s_at", cols[k]);
             if (json_object_get(o, cols[k]) && !same_value(q, 1 + k, json_object_get(o, cols[k])))
-                gov_fail(v->f, GOV_RANK_RECORDS, "models row %lld: %s differs from log entry "
-                                                 "%lld's \"%s\"",
-                         (long long)id, cols[k], (long long)int_of(o, "idx"), cols[k]);
+                gov_fail(v->f, rank_of(idx_of(o, at)), "models row %lld: %s differs from log "
+                                                       "entry %lld's \"%s\"",
+                         (long long)id, cols[k], (long long)idx_of(o, at), cols[k]);
+        }
         policy = gov_col_json(q, 3);
         if (!policy || gov_json_sha256(have, policy) < 0 || !want || strcmp(have, want) != 0) {
             mg_error_clear();
-            gov_fail(v->f, GOV_RANK_RECORDS, "models row %lld: its policy is not the one the log "
-                                             "recorded (sha256 %.16s...)",
+            gov_fail(v->f, rank_of(want ? idx_of(o, "policy_at") : idx_of(o, "idx")),
+                     "models row %lld: its policy is not the one the log recorded (sha256 "
+                     "%.16s...)",
                      (long long)id, want ? want : "(none)");
         }
         json_decref(policy);
@@ -487,16 +576,17 @@ static int check_models(rstate *v, const logged *lg)
     if (rc != SQLITE_DONE)
         return gov_db_error(v->c, "models");
     if ((key = first_unseen(lg->models, &idx)))
-        gov_fail(v->f, GOV_RANK_RECORDS, "log entry %lld (model.update): no row of models has id "
-                                         "%s",
-                 (long long)idx, key);
+        gov_fail(v->f, rank_of(idx), "log entry %lld (%s): no row of models has id %s",
+                 (long long)idx,
+                 json_string_value(json_object_get(json_object_get(lg->models, key), "action")),
+                 key);
     return MG_OK;
 }
 
 /* A version's stage is where its last logged transition took it, or "registered". */
 static int check_stages(rstate *v, const logged *lg)
 {
-    sqlite3_stmt *q = gov_stmt(v->c, "SELECT id, stage FROM versions ORDER BY id");
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT id, stage, log_index FROM versions ORDER BY id");
     int rc;
 
     if (!q)
@@ -508,8 +598,8 @@ static int check_stages(rstate *v, const logged *lg)
         const char *want = o ? json_string_value(json_object_get(o, "to")) : "registered";
 
         if (!stage || !want || strcmp(stage, want) != 0)
-            gov_fail(v->f, GOV_RANK_RECORDS, "versions row %lld: stage is %s, but its logged "
-                                             "transitions end at %s",
+            gov_fail(v->f, rank_of(o ? idx_of(o, "idx") : sqlite3_column_int64(q, 2)),
+                     "versions row %lld: stage is %s, but its logged transitions end at %s",
                      (long long)id, stage ? stage : "NULL", want ? want : "(none)");
     }
     sqlite3_reset(q);
@@ -519,7 +609,8 @@ static int check_stages(rstate *v, const logged *lg)
 /* A token is revoked exactly when a "token.revoke" entry names it. */
 static int check_revocations(rstate *v, const logged *lg)
 {
-    sqlite3_stmt *q = gov_stmt(v->c, "SELECT id, name, revoked FROM tokens ORDER BY id");
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT id, name, revoked, log_index FROM tokens ORDER BY "
+                                     "id");
     const char *key;
     int64_t idx = 0;
     int rc;
@@ -532,24 +623,23 @@ static int check_revocations(rstate *v, const logged *lg)
         int revoked = sqlite3_column_type(q, 2) != SQLITE_NULL;
 
         if (o && !revoked)
-            gov_fail(v->f, GOV_RANK_RECORDS, "tokens row %lld: revoked is NULL, but log entry "
-                                             "%lld revokes it",
-                     (long long)id, (long long)int_of(o, "idx"));
+            gov_fail(v->f, rank_of(idx_of(o, "idx")), "tokens row %lld: revoked is NULL, but log "
+                                                      "entry %lld revokes it",
+                     (long long)id, (long long)idx_of(o, "idx"));
         else if (!o && revoked)
-            gov_fail(v->f, GOV_RANK_RECORDS, "tokens row %lld: revoked is set, but no log entry "
-                                             "revokes it",
+            gov_fail(v->f, rank_of(sqlite3_column_int64(q, 3)), "tokens row %lld: revoked is set, "
+                                                                "but no log entry revokes it",
                      (long long)id);
         else if (o && !same_value(q, 1, json_object_get(o, "name")))
-            gov_fail(v->f, GOV_RANK_RECORDS, "tokens row %lld: name differs from log entry %lld's "
-                                             "\"name\"",
-                     (long long)id, (long long)int_of(o, "idx"));
+            gov_fail(v->f, rank_of(idx_of(o, "idx")), "tokens row %lld: name differs from log "
+                                                      "entry %lld's \"name\"",
+                     (long long)id, (long long)idx_of(o, "idx"));
     }
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
         return gov_db_error(v->c, "tokens");
     if ((key = first_unseen(lg->revoked, &idx)))
-        gov_fail(v->f, GOV_RANK_RECORDS, "log entry %lld (token.revoke): no row of tokens has id "
-                                         "%s",
+        gov_fail(v->f, rank_of(idx), "log entry %lld (token.revoke): no row of tokens has id %s",
                  (long long)idx, key);
     return MG_OK;
 }
@@ -636,15 +726,15 @@ static int check_ledger(rstate *v, const logged *lg)
 
         (*v->records)++;
         if (!o) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "privacy_ledger row %lld: log entry %lld is not a "
+            gov_fail(v->f, rank_of(idx), "privacy_ledger row %lld: log entry %lld is not a "
                                              "run.finish that records a privacy spend",
                      (long long)id, (long long)idx);
             continue;
         }
         if (json_object_get(o, "ledger_row")) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "privacy_ledger row %lld: log entry %lld has its "
+            gov_fail(v->f, rank_of(idx), "privacy_ledger row %lld: log entry %lld has its "
                                              "row already (privacy_ledger row %lld)",
-                     (long long)id, (long long)idx, (long long)int_of(o, "ledger_row"));
+                     (long long)id, (long long)idx, (long long)idx_of(o, "ledger_row"));
             continue;
         }
         json_object_set_new(o, "ledger_row", json_integer((json_int_t)id));
@@ -655,7 +745,7 @@ static int check_ledger(rstate *v, const logged *lg)
         else if (!same_value(q, 4, json_object_get(privacy, "kind")))
             bad = "kind";
         if (bad) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "privacy_ledger row %lld: %s differs from log entry "
+            gov_fail(v->f, rank_of(idx), "privacy_ledger row %lld: %s differs from log entry "
                                              "%lld's \"%s%s\"",
                      (long long)id, bad, (long long)idx,
                      strcmp(bad, "kind") == 0 ? "privacy." : "", bad);
@@ -667,22 +757,22 @@ static int check_ledger(rstate *v, const logged *lg)
         else if (gov_ledger_spend(&want, &summary, settings) < 0)
             bad = mg_error_last();
         if (bad) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "privacy_ledger row %lld: run %lld's privacy settings "
+            gov_fail(v->f, rank_of(idx), "privacy_ledger row %lld: run %lld's privacy settings "
                                              "give no spend: %s",
                      (long long)id, (long long)sqlite3_column_int64(q, 2), bad);
             mg_error_clear();
         } else if (!json_near(json_object_get(spend, "epsilon"),
                               json_object_get(privacy, "epsilon")) ||
                    !json_near(json_object_get(spend, "delta"), json_object_get(privacy, "delta"))) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "privacy_ledger row %lld: spend_json's epsilon or "
+            gov_fail(v->f, rank_of(idx), "privacy_ledger row %lld: spend_json's epsilon or "
                                              "delta differs from log entry %lld's \"privacy\"",
                      (long long)id, (long long)idx);
         } else if (!json_near(summary, privacy)) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "log entry %lld: its \"privacy\" is not what run "
+            gov_fail(v->f, rank_of(idx), "log entry %lld: its \"privacy\" is not what run "
                                              "%lld's privacy settings give",
                      (long long)idx, (long long)sqlite3_column_int64(q, 2));
         } else if ((bad = differing_field(spend, want))) {
-            gov_fail(v->f, GOV_RANK_RECORDS, "privacy_ledger row %lld: spend_json's \"%s\" is "
+            gov_fail(v->f, rank_of(idx), "privacy_ledger row %lld: spend_json's \"%s\" is "
                                              "not what run %lld's privacy settings give (log "
                                              "entry %lld)",
                      (long long)id, bad, (long long)sqlite3_column_int64(q, 2), (long long)idx);
@@ -696,7 +786,7 @@ static int check_ledger(rstate *v, const logged *lg)
     if (rc != SQLITE_DONE)
         return gov_db_error(v->c, "privacy_ledger");
     if ((key = first_unseen(lg->ledger, &first)))
-        gov_fail(v->f, GOV_RANK_RECORDS, "log entry %s (run.finish): no row of privacy_ledger has "
+        gov_fail(v->f, rank_of(first), "log entry %s (run.finish): no row of privacy_ledger has "
                                          "log_index %s",
                  key, key);
     return MG_OK;
@@ -704,7 +794,7 @@ static int check_ledger(rstate *v, const logged *lg)
 
 int gov_verify_records(uint64_t *records, gov_conn *c, gov_failure *f)
 {
-    rstate v = {c, f, records};
+    rstate v = {c, f, records, NULL, 0};
     logged lg = {json_object(), json_object(), json_object(), json_object()};
     int rc = MG_OK;
 
@@ -713,7 +803,13 @@ int gov_verify_records(uint64_t *records, gov_conn *c, gov_failure *f)
         rc = mg_error_set(MG_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < sizeof record_checks / sizeof *record_checks; i++)
+    if ((rc = log_size(&v)) < 0)
+        goto done;
+    if (!(v.has_row = calloc(v.entries + 1, 1))) {
+        rc = mg_error_set(MG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < NCHECKS; i++)
         if ((rc = check_records_of(&v, &record_checks[i])) < 0)
             goto done;
     if ((rc = walk_entries(&v, &lg)) < 0 || (rc = check_models(&v, &lg)) < 0 ||
@@ -721,6 +817,7 @@ int gov_verify_records(uint64_t *records, gov_conn *c, gov_failure *f)
         goto done;
     rc = check_ledger(&v, &lg);
 done:
+    free(v.has_row);
     json_decref(lg.ledger);
     json_decref(lg.revoked);
     json_decref(lg.versions);

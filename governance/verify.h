@@ -10,10 +10,13 @@
 /*
  * The first failure wins by rank: entry i ranks 4i (the Merkle nodes it
  * completes 4i + 1), the tree head of size n ranks 4n - 1 (after the entries
- * it covers), anything else ranks after the log.
+ * it covers), anything else ranks after the log: the inventory's records by
+ * the entry each concerns (GOV_RANK_RECORDS + its index, so the first failing
+ * entry is named), then key files and artifacts.
  */
 #define GOV_RANK_AFTER_LOG UINT64_MAX
-#define GOV_RANK_RECORDS (GOV_RANK_AFTER_LOG - 3)
+#define GOV_RANK_RECORDS ((uint64_t)1 << 62)
+#define GOV_RANK_RECORDS_SPAN ((int64_t)1 << 61)
 
 typedef struct gov_failure {
     pthread_mutex_t mu;
@@ -101,8 +104,9 @@ int gov_trusted_key_id(char out[MG_SHA256_HEX], const char *arg);
 
 /*
  * The inventory rows against the log entries that made them (records.c),
- * inside the caller's read transaction on `c`; failures go to `f` at
- * GOV_RANK_RECORDS. *records counts the rows checked. Errors: MG_EIO, MG_ENOMEM.
+ * inside the caller's read transaction on `c` (a connection of its own: the
+ * checks prepare many statements); failures go to `f`, ranked by the entry
+ * each concerns. *records counts the rows checked. Errors: MG_EIO, MG_ENOMEM.
  */
 int gov_verify_records(uint64_t *records, gov_conn *c, gov_failure *f);
 

@@ -1,6 +1,7 @@
 /* test_governance_verify.c - `verify --store`: a clean store passes; each tampering is named. */
 #include "governance_fixture.h"
 #include "testutil.h"
+#include "verify.h" /* gov_verify_records: the record checks on their own */
 
 #include <check.h>
 #include <sqlite3.h>
@@ -421,6 +422,9 @@ static const tamper missing_rows[] = {
      "log entry 16 (run.start): no row of runs has start_index 16"},
     {"run-unfinished", "UPDATE runs SET finish_index = NULL, status = 'running' WHERE id = 2",
      "log entry 17 (run.finish): no row of runs has finish_index 17"},
+    /* the first failing entry is named: the model's creation (4), not its version (5) */
+    {"no-model", "DELETE FROM models",
+     "log entry 4 (model.create): no row of models has log_index 4"},
     {"no-ledger-row", "DELETE FROM privacy_ledger WHERE run_id = 2",
      "log entry 17 (run.finish): no row of privacy_ledger has log_index 17"},
     /* without the non-DP run's row the data set's total epsilon would look finite */
@@ -473,6 +477,11 @@ static const tamper changed_columns[] = {
      "transitions row 2: gates_json differs from log entry 9's \"gates\""},
     {"model-owner", "UPDATE models SET owner = 'someone else'",
      "models row 1: owner differs from log entry 4's \"owner\""},
+    /* two tables changed: the earlier entry (run 1's start, 2) is named, not the version's (5) */
+    {"first-entry-named",
+     "UPDATE versions SET submitter = 'bob' WHERE id = 1; UPDATE runs SET code_version = 'x' "
+     "WHERE id = 1",
+     "runs row 1: code_version differs from log entry 2's \"code_version\""},
     {"dataset-owner", "UPDATE datasets SET owner = 'someone else'",
      "datasets row 1: owner differs from log entry 1's \"owner\""},
     {"token-creator", "UPDATE tokens SET created_by = 'alice' WHERE name = 'carol'",
@@ -509,6 +518,49 @@ static const tamper changed_columns[] = {
 START_TEST(test_governance_verify_changed_column)
 {
     expect_tamper_named(&changed_columns[_i]);
+}
+END_TEST
+
+/* The record checks alone (the log checks would name a rewritten entry first): its message. */
+static void records_failure(char *msg, size_t n, const char *dir)
+{
+    char db[1024];
+    gov_conn *c = NULL;
+    gov_failure f;
+    uint64_t records = 0;
+
+    snprintf(db, sizeof db, "%s/modelgov.db", dir);
+    ck_assert_int_eq(gov_conn_open(&c, db, 1), MG_OK);
+    gov_failure_init(&f);
+    ck_assert_msg(gov_verify_records(&records, c, &f) == MG_OK, "%s", mg_error_last());
+    ck_assert_uint_gt(records, 0);
+    snprintf(msg, n, "%s", f.failed ? f.msg : "");
+    gov_failure_destroy(&f);
+    gov_conn_close(c);
+}
+
+/*
+ * An id of 1e300 in an entry (whose signature then fails, but the record checks still read it)
+ * is named as not a whole number, never cast: the cast of such a double is undefined.
+ */
+START_TEST(test_governance_verify_id_out_of_range)
+{
+    char *dir = copy_more("id-range"), msg[900];
+
+    sql(dir, "UPDATE log_entries SET body = replace(body, '\"model_id\":1,', "
+             "'\"model_id\":1e300,') WHERE idx = 15");
+    records_failure(msg, sizeof msg, dir);
+    ck_assert_str_eq(msg, "log entry 15 (model.update): its \"model_id\" is 1e+300, not a whole "
+                          "number within 2^53");
+    free(dir);
+    dir = copy_more("id-fraction");
+    sql(dir, "UPDATE log_entries SET body = replace(body, '\"model_id\":1,', "
+             "'\"model_id\":-1.5,') WHERE idx = 15");
+    records_failure(msg, sizeof msg, dir);
+    ck_assert_msg(strcmp(msg, "log entry 15 (model.update): its \"model_id\" is -1.5, not a whole "
+                              "number within 2^53") == 0,
+                  "%s", msg);
+    free(dir);
 }
 END_TEST
 
@@ -587,6 +639,7 @@ int main(void)
     tcase_add_test(tc, test_governance_verify_trusted_key);
     tcase_add_test(tc, test_governance_verify_rows);
     tcase_add_test(tc, test_governance_verify_clean_more);
+    tcase_add_test(tc, test_governance_verify_id_out_of_range);
     tcase_add_loop_test(tc, test_governance_verify_entry_without_row, 0,
                         (int)(sizeof missing_rows / sizeof *missing_rows));
     tcase_add_loop_test(tc, test_governance_verify_changed_column, 0,
