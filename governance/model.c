@@ -175,6 +175,11 @@ static int model_update_change(gov_tx *tx, void *arg)
                         changed);
     if (subject && policy_sha[0])
         json_object_set_new(subject, "policy_sha256", json_string(policy_sha));
+    /* the values the workflow and the card read are logged, so verify can compare them */
+    if (subject && m->owner)
+        json_object_set_new(subject, "owner", json_string(m->owner));
+    if (subject && m->risk_tier)
+        json_object_set_new(subject, "risk_tier", json_string(m->risk_tier));
     rc = gov_append(&a->res->log_index, tx, "model.update", subject);
 done:
     json_decref(changed);

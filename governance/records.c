@@ -33,6 +33,7 @@ enum {
     ACTOR,    /* the entry's "actor": who made the row */
     JSON_SHA, /* a JSON column whose canonical form hashes to the field (NULL: null) */
     JSON_EQ,  /* a JSON column whose canonical form is the field's (NULL: null or absent) */
+    BLOB_SHA, /* a blob column whose bytes hash to the field */
     RESULTS   /* runs: metrics_json and the next two columns hash, as one object, to the field */
 };
 
@@ -96,21 +97,26 @@ static const struct record_check {
       {"config_sha256", JSON_SHA, 0},
       {"actor", ACTOR, 0}}},
     {"version.transition", "transitions", "log_index",
-     "SELECT id, log_index, id, version_id, from_stage, to_stage, comment, gates_json, actor FROM "
-     "transitions ORDER BY id",
+     "SELECT id, log_index, id, version_id, from_stage, to_stage, comment, gates_json, actor, "
+     "role FROM transitions ORDER BY id",
      {{"transition_id", SAME, 0},
       {"version_id", SAME, 0},
       {"from", SAME, 0},
       {"to", SAME, 0},
       {"comment", SAME, 0},
       {"gates", JSON_EQ, 0},
-      {"actor", ACTOR, 0}}},
+      {"actor", ACTOR, 0},
+      {"role", SAME, 1}}},
     {"version.comment", "comments", "log_index",
      "SELECT id, log_index, id, version_id, text, actor FROM comments ORDER BY id",
      {{"comment_id", SAME, 0}, {"version_id", SAME, 0}, {"text", SAME, 0}, {"actor", ACTOR, 0}}},
     {"token.create", "tokens", "log_index",
-     "SELECT id, log_index, id, name, role, created_by FROM tokens ORDER BY id",
-     {{"token_id", SAME, 0}, {"name", SAME, 0}, {"role", SAME, 0}, {"actor", ACTOR, 0}}},
+     "SELECT id, log_index, id, name, role, created_by, secret_sha256 FROM tokens ORDER BY id",
+     {{"token_id", SAME, 0},
+      {"name", SAME, 0},
+      {"role", SAME, 0},
+      {"actor", ACTOR, 0},
+      {"secret_sha256_sha256", BLOB_SHA, 1}}},
     {"run.start", "runs", "start_index",
      "SELECT r.id, r.start_index, r.id, r.dataset_id, d.sha256 AS dataset_sha256, r.config_json, "
      "r.seed, r.code_version, r.started_by FROM runs r LEFT JOIN datasets d ON d.id = "
@@ -197,6 +203,22 @@ static int hashes_to(const json_t *v, const json_t *want)
     return strcmp(hex, json_string_value(want)) == 0;
 }
 
+/* Do the bytes of blob column `col` hash to the hex string `want`? */
+static int blob_hashes_to(sqlite3_stmt *q, int col, const json_t *want)
+{
+    unsigned char d[MG_SHA256_LEN];
+    char hex[MG_SHA256_HEX];
+    const void *blob = sqlite3_column_blob(q, col);
+
+    if (!json_is_string(want) || mg_sha256_digest(d, blob ? blob : "",
+                                                  (size_t)sqlite3_column_bytes(q, col)) < 0) {
+        mg_error_clear();
+        return 0;
+    }
+    mg_sha256_hex(hex, d);
+    return strcmp(hex, json_string_value(want)) == 0;
+}
+
 /* The results run.finish hashes: {"metrics","loss_curves","privacy"} from three JSON columns. */
 static int same_results(sqlite3_stmt *q, int col, const json_t *want)
 {
@@ -231,6 +253,8 @@ static int field_agrees(sqlite3_stmt *q, int col, const field *fd, const json_t 
         return same_value(q, col, want);
     case RESULTS:
         return same_results(q, col, want);
+    case BLOB_SHA:
+        return blob_hashes_to(q, col, want);
     default:
         if (column_json(&have, q, col) < 0)
             return 0;
@@ -300,6 +324,44 @@ static int check_records_of(rstate *v, const struct record_check *rc_)
     rc = rc == SQLITE_DONE ? MG_OK : rc < 0 ? rc : gov_db_error(v->c, rc_->table);
     sqlite3_reset(q);
     return rc;
+}
+
+/*
+ * A run that no run.finish entry finished (finish_index NULL) is still running as far as the log
+ * knows: its row must say so and hold no results, artifact or end time, which the workflow would
+ * otherwise read (only a finished run makes a version).
+ */
+static int check_unfinished_runs(rstate *v)
+{
+    static const char *const cols[] = {"metrics_json", "loss_curves_json", "privacy_json",
+                                       "artifact_sha256", "finished"};
+    sqlite3_stmt *q = gov_stmt(v->c, "SELECT id, start_index, status, metrics_json, "
+                                     "loss_curves_json, privacy_json, artifact_sha256, finished "
+                                     "FROM runs WHERE finish_index IS NULL ORDER BY id");
+    int rc;
+
+    if (!q)
+        return MG_ERROR;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0), idx = sqlite3_column_int64(q, 1);
+        const char *status = (const char *)sqlite3_column_text(q, 2);
+
+        if (!status || strcmp(status, "running") != 0) {
+            gov_fail(v->f, rank_of(idx), "runs row %lld: status is %s, but no run.finish entry "
+                                         "finished it (finish_index is NULL)",
+                     (long long)id, status ? status : "NULL");
+            continue;
+        }
+        for (int k = 0; k < 5; k++)
+            if (sqlite3_column_type(q, 3 + k) != SQLITE_NULL) {
+                gov_fail(v->f, rank_of(idx), "runs row %lld: %s is set, but no run.finish entry "
+                                             "finished it (finish_index is NULL)",
+                         (long long)id, cols[k]);
+                break;
+            }
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? MG_OK : gov_db_error(v->c, "runs");
 }
 
 /* ---- entries to rows: every entry that made or changed a record, against the rows ---- */
@@ -812,8 +874,9 @@ int gov_verify_records(uint64_t *records, gov_conn *c, gov_failure *f)
     for (size_t i = 0; i < NCHECKS; i++)
         if ((rc = check_records_of(&v, &record_checks[i])) < 0)
             goto done;
-    if ((rc = walk_entries(&v, &lg)) < 0 || (rc = check_models(&v, &lg)) < 0 ||
-        (rc = check_stages(&v, &lg)) < 0 || (rc = check_revocations(&v, &lg)) < 0)
+    if ((rc = check_unfinished_runs(&v)) < 0 || (rc = walk_entries(&v, &lg)) < 0 ||
+        (rc = check_models(&v, &lg)) < 0 || (rc = check_stages(&v, &lg)) < 0 ||
+        (rc = check_revocations(&v, &lg)) < 0)
         goto done;
     rc = check_ledger(&v, &lg);
 done:

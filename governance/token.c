@@ -56,9 +56,10 @@ typedef struct token_arg {
 static int token_create_change(gov_tx *tx, void *arg)
 {
     token_arg *a = arg;
+    unsigned char d[MG_SHA256_LEN];
+    char now[32], hex[MG_SHA256_HEX];
     sqlite3_stmt *st;
     json_t *subject;
-    char now[32];
     int rc;
 
     if (!(st = gov_stmt(tx->c, "INSERT INTO tokens (name, role, secret_sha256, created, "
@@ -75,8 +76,12 @@ static int token_create_change(gov_tx *tx, void *arg)
         return rc == MG_EEXISTS ? mg_error_set(MG_EEXISTS, "a token named '%s' exists", a->name)
                                 : rc;
     a->res->id = sqlite3_last_insert_rowid(tx->c->db);
-    subject = json_pack("{s:I,s:s,s:s}", "token_id", (json_int_t)a->res->id, "name", a->name,
-                        "role", mg_role_name(a->role));
+    /* the row's secret_sha256, hashed again so the log pins it and reveals nothing usable */
+    if ((rc = mg_sha256_digest(d, a->hash, MG_SHA256_LEN)) < 0)
+        return rc;
+    mg_sha256_hex(hex, d);
+    subject = json_pack("{s:I,s:s,s:s,s:s}", "token_id", (json_int_t)a->res->id, "name", a->name,
+                        "role", mg_role_name(a->role), "secret_sha256_sha256", hex);
     rc = gov_log_append(&a->res->log_index, tx, "token.create", subject);
     json_decref(subject);
     return rc;

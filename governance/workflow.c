@@ -418,10 +418,11 @@ static int transition_change(gov_tx *tx, void *arg)
     a->res->id = sqlite3_last_insert_rowid(tx->c->db);
     a->res->number = v.number;
     snprintf(a->res->sha256, sizeof a->res->sha256, "%s", v.artifact);
-    subject = json_pack("{s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:s}", "model", v.model, "version",
+    subject = json_pack("{s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:s}", "model", v.model, "version",
                         (json_int_t)v.number, "version_id", (json_int_t)v.id, "transition_id",
                         (json_int_t)a->res->id, "from", v.stage, "to", a->to, "artifact_sha256",
-                        v.artifact, "comment", a->comment ? a->comment : "");
+                        v.artifact, "comment", a->comment ? a->comment : "", "role",
+                        mg_role_name(tx->actor->role));
     if (subject && g.list)
         json_object_set(subject, "gates", g.list);
     rc = gov_append(&a->res->log_index, tx, "version.transition", subject);

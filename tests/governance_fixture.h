@@ -115,13 +115,16 @@ static inline void fixture_build(fixture *fx, const char *dir)
 
 /*
  * fixture_build() and then, for the checks that need them, the kinds of
- * entries it lacks: a revocation, a model update, a DP run and a version
- * made by it with metrics of its own:
- *  13 token.create dave   (local)    16 run.start  DP       (alice)
- *  14 token.revoke dave   (local)    17 run.finish DP       (alice), its privacy_ledger row 2
- *  15 model.update credit (alice)    18 version.register credit 2 from run 2 (alice)
+ * entries it lacks: a revocation, model updates, a DP run and a version
+ * made by it with metrics of its own, a failed run and one still running:
+ *  13 token.create dave   (local)    18 version.register credit 2 from run 2 (alice)
+ *  14 token.revoke dave   (local)    19 model.update credit: owner, risk tier (alice)
+ *  15 model.update credit (alice)    20 run.start  run 3    (alice)
+ *  16 run.start  DP       (alice)    21 run.finish run 3 failed, no privacy: no ledger row
+ *  17 run.finish DP       (alice),   22 run.start  run 4, never finished (alice)
+ *     its privacy_ledger row 2
  */
-#define FIXTURE_MORE_ENTRIES 19
+#define FIXTURE_MORE_ENTRIES 23
 
 static inline void fixture_build_more(fixture *fx, const char *dir)
 {
@@ -164,6 +167,19 @@ static inline void fixture_build_more(fixture *fx, const char *dir)
     ck_assert_msg(mg_gov_version_register(&r, s, &alice, "credit", &v) == MG_OK, "%s",
                   mg_error_last());
     ck_assert_int_eq(r.number, 2);
+    patch.description = NULL;
+    patch.owner = "model risk office";
+    patch.risk_tier = "medium";
+    ck_assert_msg(mg_gov_model_update(&r, s, &alice, "credit", &patch) == MG_OK, "%s",
+                  mg_error_last());
+    run.has_seed = 0;
+    ck_assert_int_eq(mg_gov_run_start(&r, s, &alice, &run), MG_OK);
+    memset(&out, 0, sizeof out);
+    out.failed = 1;
+    out.metrics = run_metrics;
+    ck_assert_msg(mg_gov_run_finish(&r, s, &alice, r.id, &out) == MG_OK, "%s", mg_error_last());
+    ck_assert_int_eq(mg_gov_run_start(&r, s, &alice, &run), MG_OK);
+    ck_assert_int_eq(r.id, 4);
     ck_assert_int_eq(r.log_index, FIXTURE_MORE_ENTRIES - 1);
     mg_store_close(s);
     json_decref(config);

@@ -381,10 +381,56 @@ START_TEST(test_governance_verify_clean_more)
     ck_assert_msg(mg_gov_verify_store(&sum, dir, 2, NULL) == MG_OK, "%s", mg_error_last());
     ck_assert_uint_eq(sum.entries, FIXTURE_MORE_ENTRIES);
     /* keys 2, data set 1, model 1, versions 2, reports 2, transitions 2, comment 1,
-       tokens 2, runs 2 started + 2 finished, privacy ledger 2 */
-    ck_assert_uint_eq(sum.records, 19);
+       tokens 2, runs 4 started + 3 finished, privacy ledger 2 (the failed run has none) */
+    ck_assert_uint_eq(sum.records, 22);
     ck_assert_uint_eq(sum.artifacts, 5);
     free(dir);
+}
+END_TEST
+
+/* The larger fixture's last entries: a failed run without a ledger row, a running one. */
+START_TEST(test_governance_verify_failed_and_running_runs)
+{
+    json_t *run = NULL;
+    mg_store *s = NULL;
+
+    ck_assert_int_eq(mg_store_open(&s, pristine_more), MG_OK);
+    ck_assert_int_eq(mg_gov_run_get(&run, s, 3), MG_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(run, "status")), "failed");
+    ck_assert_int_eq(json_integer_value(json_object_get(run, "finish_index")), 21);
+    ck_assert(json_is_null(json_object_get(run, "privacy_ledger")));
+    ck_assert(json_is_null(json_object_get(run, "artifact_sha256")));
+    json_decref(run);
+    ck_assert_int_eq(mg_gov_run_get(&run, s, 4), MG_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(run, "status")), "running");
+    ck_assert(json_is_null(json_object_get(run, "finish_index")));
+    json_decref(run);
+    mg_store_close(s);
+}
+END_TEST
+
+/* model.update logs the new owner and risk tier; token.create the hash of the secret's hash. */
+START_TEST(test_governance_verify_logs_new_fields)
+{
+    const json_t *subject;
+    json_t *e = NULL;
+    mg_store *s = NULL;
+
+    ck_assert_int_eq(mg_store_open(&s, pristine_more), MG_OK);
+    ck_assert_int_eq(mg_gov_log_entry(&e, s, 19), MG_OK);
+    subject = json_object_get(json_object_get(e, "entry"), "subject");
+    ck_assert_str_eq(json_string_value(json_object_get(subject, "owner")), "model risk office");
+    ck_assert_str_eq(json_string_value(json_object_get(subject, "risk_tier")), "medium");
+    json_decref(e);
+    ck_assert_int_eq(mg_gov_log_entry(&e, s, 9), MG_OK); /* bob approves as a reviewer */
+    subject = json_object_get(json_object_get(e, "entry"), "subject");
+    ck_assert_str_eq(json_string_value(json_object_get(subject, "role")), "reviewer");
+    json_decref(e);
+    ck_assert_int_eq(mg_gov_log_entry(&e, s, 12), MG_OK);
+    subject = json_object_get(json_object_get(e, "entry"), "subject");
+    ck_assert(mg_hex_is_sha256(json_string_value(json_object_get(subject, "secret_sha256_sha256"))));
+    json_decref(e);
+    mg_store_close(s);
 }
 END_TEST
 
@@ -420,11 +466,28 @@ static const tamper missing_rows[] = {
      "log entry 18 (version.register): no row of versions has log_index 18"},
     {"no-run", "DELETE FROM runs WHERE id = 2",
      "log entry 16 (run.start): no row of runs has start_index 16"},
-    {"run-unfinished", "UPDATE runs SET finish_index = NULL, status = 'running' WHERE id = 2",
+    /* undone with every trace of its end: only the entry is left to tell */
+    {"run-unfinished",
+     "UPDATE runs SET finish_index = NULL, status = 'running', metrics_json = NULL, "
+     "loss_curves_json = NULL, privacy_json = NULL, artifact_sha256 = NULL, finished = NULL "
+     "WHERE id = 2",
      "log entry 17 (run.finish): no row of runs has finish_index 17"},
+    /* the row still says finished: named at the run's start, before its finish */
+    {"run-finish-unlinked", "UPDATE runs SET finish_index = NULL WHERE id = 1",
+     "runs row 1: status is finished, but no run.finish entry finished it (finish_index is "
+     "NULL)"},
+    {"run-finish-unlinked-running", "UPDATE runs SET finish_index = NULL, status = 'running' "
+                                    "WHERE id = 2",
+     "runs row 2: metrics_json is set, but no run.finish entry finished it (finish_index is "
+     "NULL)"},
     /* the first failing entry is named: the model's creation (4), not its version (5) */
     {"no-model", "DELETE FROM models",
      "log entry 4 (model.create): no row of models has log_index 4"},
+    {"failed-run-ledger-row",
+     "INSERT INTO privacy_ledger (dataset_sha256, run_id, kind, spend_json, created, log_index) "
+     "SELECT dataset_sha256, 3, 'unbounded', '{\"kind\":\"unbounded\"}', created, 21 FROM "
+     "privacy_ledger WHERE id = 1",
+     "privacy_ledger row 3: log entry 21 is not a run.finish that records a privacy spend"},
     {"no-ledger-row", "DELETE FROM privacy_ledger WHERE run_id = 2",
      "log entry 17 (run.finish): no row of privacy_ledger has log_index 17"},
     /* without the non-DP run's row the data set's total epsilon would look finite */
@@ -475,8 +538,29 @@ static const tamper changed_columns[] = {
      "transitions row 2: actor differs from log entry 9's \"actor\""},
     {"transition-gates", "UPDATE transitions SET gates_json = '[]' WHERE id = 2",
      "transitions row 2: gates_json differs from log entry 9's \"gates\""},
+    /* entry 19 changed owner and risk tier and logged the new values */
     {"model-owner", "UPDATE models SET owner = 'someone else'",
-     "models row 1: owner differs from log entry 4's \"owner\""},
+     "models row 1: owner differs from log entry 19's \"owner\""},
+    {"model-owner-as-created", "UPDATE models SET owner = 'risk team'",
+     "models row 1: owner differs from log entry 19's \"owner\""},
+    {"model-tier-as-created", "UPDATE models SET risk_tier = 'high'",
+     "models row 1: risk_tier differs from log entry 19's \"risk_tier\""},
+    /* a writer who swaps in the hash of a secret of their own takes the token over */
+    {"token-secret", "UPDATE tokens SET secret_sha256 = randomblob(32) WHERE name = 'carol'",
+     "tokens row 1: secret_sha256 differs from log entry 12's \"secret_sha256_sha256\""},
+    {"transition-role", "UPDATE transitions SET role = 'admin' WHERE id = 2",
+     "transitions row 2: role differs from log entry 9's \"role\""},
+    /* run 4 never finished in the log: its row cannot say otherwise */
+    {"run-never-finished", "UPDATE runs SET status = 'finished' WHERE id = 4",
+     "runs row 4: status is finished, but no run.finish entry finished it (finish_index is "
+     "NULL)"},
+    {"run-never-finished-artifact",
+     "UPDATE runs SET artifact_sha256 = (SELECT artifact_sha256 FROM runs WHERE id = 1) WHERE "
+     "id = 4",
+     "runs row 4: artifact_sha256 is set, but no run.finish entry finished it (finish_index is "
+     "NULL)"},
+    {"run-never-finished-time", "UPDATE runs SET finished = started WHERE id = 4",
+     "runs row 4: finished is set, but no run.finish entry finished it (finish_index is NULL)"},
     /* two tables changed: the earlier entry (run 1's start, 2) is named, not the version's (5) */
     {"first-entry-named",
      "UPDATE versions SET submitter = 'bob' WHERE id = 1; UPDATE runs SET code_version = 'x' "
@@ -564,6 +648,34 @@ START_TEST(test_governance_verify_id_out_of_range)
 }
 END_TEST
 
+/*
+ * Entries written before a field was logged (no role, no secret hash, no new owner) leave that
+ * column unchecked; the same column changed under an entry that logs it is named.
+ */
+START_TEST(test_governance_verify_older_entries_unchecked)
+{
+    char *dir = copy_more("older-entries"), msg[900];
+
+    records_failure(msg, sizeof msg, dir);
+    ck_assert_str_eq(msg, "");
+    sql(dir, "UPDATE log_entries SET body = json_remove(body, '$.subject.secret_sha256_sha256') "
+             "WHERE idx = 12; UPDATE log_entries SET body = json_remove(body, '$.subject.role') "
+             "WHERE idx = 9; UPDATE log_entries SET body = json_remove(body, '$.subject.owner', "
+             "'$.subject.risk_tier') WHERE idx = 19; UPDATE tokens SET secret_sha256 = "
+             "randomblob(32) WHERE name = 'carol'; UPDATE transitions SET role = 'admin' WHERE id "
+             "= 2; UPDATE models SET owner = 'x', risk_tier = 'low'");
+    records_failure(msg, sizeof msg, dir);
+    ck_assert_str_eq(msg, "");
+    /* dave's token (entry 13) does log its secret's hash */
+    set_column(dir, "UPDATE tokens SET secret_sha256 = ? WHERE name = 'dave'",
+               "0123456789abcdef0123456789abcdef", 32);
+    records_failure(msg, sizeof msg, dir);
+    ck_assert_str_eq(msg, "tokens row 2: secret_sha256 differs from log entry 13's "
+                          "\"secret_sha256_sha256\"");
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_governance_verify_merkle_and_heads)
 {
     char *dir = copy("merkle-node");
@@ -639,7 +751,10 @@ int main(void)
     tcase_add_test(tc, test_governance_verify_trusted_key);
     tcase_add_test(tc, test_governance_verify_rows);
     tcase_add_test(tc, test_governance_verify_clean_more);
+    tcase_add_test(tc, test_governance_verify_failed_and_running_runs);
+    tcase_add_test(tc, test_governance_verify_logs_new_fields);
     tcase_add_test(tc, test_governance_verify_id_out_of_range);
+    tcase_add_test(tc, test_governance_verify_older_entries_unchecked);
     tcase_add_loop_test(tc, test_governance_verify_entry_without_row, 0,
                         (int)(sizeof missing_rows / sizeof *missing_rows));
     tcase_add_loop_test(tc, test_governance_verify_changed_column, 0,
