@@ -2,6 +2,7 @@
  * they are all of them, a signed tree head, keys, artifact and reports, in a tar that
  * `modelgov verify --bundle` checks with no store. */
 #include "inventory.h"
+#include "story.h"
 #include "tar.h"
 #include "verify.h"
 
@@ -19,8 +20,6 @@
 
 typedef struct export_arg {
     mg_store *s;
-    const char *model;
-    int64_t number;
     int64_t statement; /* the statement's log index */
     mg_buf *tar;       /* the members after bundle.json and statement.json */
     json_t *manifest;
@@ -37,154 +36,99 @@ static int add_json_file(mg_buf *tar, const char *name, const json_t *v)
     return rc;
 }
 
-/* Append every value of a one-column integer query (bound to `id` when id >= 0) to `set`. */
-static int collect(json_t *set, gov_conn *c, const char *sql, int64_t id)
+static int by_string(const void *a, const void *b)
 {
-    sqlite3_stmt *q = gov_stmt(c, sql);
-    int rc;
-
-    if (!q)
-        return MG_ERROR;
-    if (id >= 0)
-        sqlite3_bind_int64(q, 1, id);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
-            char key[24];
-            snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(q, 0));
-            json_object_set_new(set, key, json_true());
-        }
-    rc = rc == SQLITE_DONE ? MG_OK : gov_db_error(c, "log");
-    sqlite3_reset(q);
-    return rc;
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-static int cmp_int64(const void *a, const void *b)
+/* Sort an array of strings in place and drop repeats (report hashes are listed so). */
+static int sort_strings(json_t *arr)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+    size_t n = json_array_size(arr);
+    json_t **items = malloc((n + 1) * sizeof *items);
+
+    if (!items)
+        return mg_error_set(MG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref(json_array_get(arr, i));
+    qsort(items, n, sizeof *items, by_string);
+    json_array_clear(arr);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || !json_equal(items[i], items[i - 1]))
+            json_array_append(arr, items[i]);
+    for (size_t i = 0; i < n; i++)
+        json_decref(items[i]);
+    free(items);
+    return MG_OK;
 }
 
 /*
- * The entries that tell this version's story: the key chain (entry 0 and every rotation), the
- * model's creation and updates, the data set, run, registration, reports, comments, transitions.
+ * Each listed entry with its inclusion proof as log/<i>.json; the keys the key chain announces
+ * into `keys`, and what the entries name of the version: its artifact (the registration's) and
+ * its reports (each report.write's document) into `files`.
  */
-static int story(int64_t **out, size_t *n, gov_conn *c, const gov_version *v, uint64_t size)
+static int add_entries(export_arg *a, gov_conn *c, const json_t *list, uint64_t size, json_t *keys,
+                       json_t *files)
 {
-    json_t *set = json_object();
-    sqlite3_stmt *q;
-    const char *key;
-    json_t *val;
-    size_t k = 0;
-    int rc;
-
-    *out = NULL;
-    *n = 0;
-    if (!set)
-        return mg_error_set(MG_ENOMEM, "out of memory");
-    json_object_set_new(set, "0", json_true());
-    if ((rc = collect(set, c, "SELECT idx FROM log_entries WHERE action = 'key.rotate'", -1)) < 0 ||
-        (rc = collect(set, c, "SELECT log_index FROM models WHERE id = ?", v->model_id)) < 0 ||
-        (rc = collect(set, c, "SELECT log_index FROM versions WHERE id = ?", v->id)) < 0 ||
-        (rc = collect(set, c, "SELECT log_index FROM reports WHERE version_id = ?", v->id)) < 0 ||
-        (rc = collect(set, c, "SELECT log_index FROM transitions WHERE version_id = ?", v->id)) <
-            0 ||
-        (rc = collect(set, c, "SELECT log_index FROM comments WHERE version_id = ?", v->id)) < 0 ||
-        (rc = collect(set, c, "SELECT start_index FROM runs WHERE id = ?", v->run_id)) < 0 ||
-        (rc = collect(set, c, "SELECT finish_index FROM runs WHERE id = ?", v->run_id)) < 0 ||
-        (rc = collect(set, c, "SELECT d.log_index FROM datasets d JOIN runs r ON r.dataset_id = "
-                              "d.id WHERE r.id = ?",
-                      v->run_id)) < 0)
-        goto done;
-    /* model.update entries name their model in the subject */
-    if (!(q = gov_stmt(c, "SELECT idx, body FROM log_entries WHERE action = 'model.update'"))) {
-        rc = MG_ERROR;
-        goto done;
-    }
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        json_t *e = json_loadb((const char *)sqlite3_column_blob(q, 1),
-                               (size_t)sqlite3_column_bytes(q, 1), 0, NULL);
-        if (json_integer_value(json_object_get(json_object_get(e, "subject"), "model_id")) ==
-            v->model_id) {
-            char idx[24];
-            snprintf(idx, sizeof idx, "%lld", (long long)sqlite3_column_int64(q, 0));
-            json_object_set_new(set, idx, json_true());
-        }
-        json_decref(e);
-    }
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) {
-        rc = gov_db_error(c, "log_entries");
-        goto done;
-    }
-    if (!(*out = malloc((json_object_size(set) + 1) * sizeof **out))) {
-        rc = mg_error_set(MG_ENOMEM, "out of memory");
-        goto done;
-    }
-    json_object_foreach(set, key, val)
-    {
-        int64_t idx = strtoll(key, NULL, 10);
-        if ((uint64_t)idx < size)
-            (*out)[k++] = idx;
-    }
-    qsort(*out, k, sizeof **out, cmp_int64);
-    *n = k;
-    rc = MG_OK;
-done:
-    json_decref(set);
-    return rc;
-}
-
-static int add_entries(export_arg *a, gov_conn *c, const int64_t *idx, size_t n, uint64_t size,
-                       json_t *keys)
-{
-    json_t *list = json_object_get(a->manifest, "entries");
+    json_t *entries = json_object_get(a->manifest, "entries"), *iv;
     int rc = MG_OK;
+    size_t i;
 
-    for (size_t i = 0; i < n && rc == MG_OK; i++) {
-        json_t *signed_entry = NULL, *proof = NULL, *e;
+    json_array_foreach(list, i, iv)
+    {
+        uint64_t idx = (uint64_t)json_integer_value(iv);
+        json_t *signed_entry = NULL, *proof = NULL;
+        const json_t *e, *subject;
         const char *action;
         char name[64];
 
-        if ((rc = gov_log_entry_json(&signed_entry, c, (uint64_t)idx[i])) < 0 ||
-            (rc = gov_inclusion_json(&proof, c, (uint64_t)idx[i], size)) < 0) {
+        if ((rc = gov_log_entry_json(&signed_entry, c, idx)) < 0 ||
+            (rc = gov_inclusion_json(&proof, c, idx, size)) < 0) {
             json_decref(signed_entry);
             break;
         }
         json_object_set(signed_entry, "proof", json_object_get(proof, "proof"));
         e = json_object_get(signed_entry, "entry");
+        subject = json_object_get(e, "subject");
         action = json_string_value(json_object_get(e, "action"));
         if (action && (strcmp(action, "store.init") == 0 || strcmp(action, "key.rotate") == 0)) {
-            const json_t *subject = json_object_get(e, "subject");
             const char *id = json_string_value(json_object_get(subject, "key_id"));
             const char *pem = json_string_value(json_object_get(subject, "public_key"));
             char kname[MG_SHA256_HEX + 16];
             snprintf(kname, sizeof kname, "keys/%s.pem", id ? id : "");
             json_array_append_new(json_object_get(a->manifest, "keys"), json_string(id ? id : ""));
             json_object_set_new(keys, kname, json_string(pem ? pem : ""));
+        } else if (action && strcmp(action, "version.register") == 0) {
+            json_object_set(files, "artifact", json_object_get(subject, "artifact_sha256"));
+        } else if (action && strcmp(action, "report.write") == 0 &&
+                   json_is_string(json_object_get(subject, "sha256"))) {
+            json_array_append(json_object_get(files, "reports"), json_object_get(subject, "sha256"));
         }
-        snprintf(name, sizeof name, "log/%lld.json", (long long)idx[i]);
-        json_array_append_new(list, json_integer(idx[i]));
+        snprintf(name, sizeof name, "log/%llu.json", (unsigned long long)idx);
+        json_array_append_new(entries, json_integer((json_int_t)idx));
         rc = add_json_file(a->tar, name, signed_entry);
         json_decref(signed_entry);
         json_decref(proof);
+        if (rc < 0)
+            break;
     }
     return rc;
 }
 
-/* The stored bytes of artifact `sha` as tar member `dir`/`sha`, listed under `list`. */
-static int add_artifact(export_arg *a, const char *dir, const char *list, const char *sha)
+/* The stored bytes of artifact `sha` as tar member `dir`/`sha`, listed under `dir`. */
+static int add_artifact(export_arg *a, const char *dir, const char *sha)
 {
     mg_buf b = MG_BUF_INIT;
     char name[128];
     int rc;
 
-    if ((rc = mg_gov_artifact_read(&b, a->s, sha)) < 0)
+    if ((rc = mg_gov_artifact_read(&b, a->s, sha ? sha : "")) < 0)
         return rc;
     snprintf(name, sizeof name, "%s/%s", dir, sha);
     rc = gov_tar_add(a->tar, name, b.ptr ? b.ptr : "", b.len);
     mg_buf_free(&b);
     if (rc == MG_OK)
-        json_array_append_new(json_object_get(a->manifest, list), json_string(sha));
+        json_array_append_new(json_object_get(a->manifest, dir), json_string(sha));
     return rc;
 }
 
@@ -214,53 +158,85 @@ static json_t *hash_array(const mg_merkle_proof *p)
     return arr;
 }
 
+/*
+ * Before anything is logged, on a connection of its own (the record checks prepare many
+ * statements) and in one snapshot: the version exists, the inventory agrees with the log (the
+ * record checks of `modelgov verify --store`: a store whose tables were edited behind the log's
+ * back is refused, not vouched for), and the version's story as the log's entries tell it.
+ */
+static int export_prepare(gov_story *story, mg_store *s, const char *model, int64_t number)
+{
+    gov_conn *c = NULL;
+    gov_failure f;
+    gov_log_state log;
+    gov_version v;
+    sqlite3_stmt *st;
+    uint64_t records;
+    int rc;
+
+    gov_failure_init(&f);
+    if ((rc = gov_conn_open(&c, s->db_path, 1)) < 0)
+        goto done;
+    if (!(st = gov_stmt(c, "BEGIN")) || (rc = gov_step_done(c, st, "BEGIN")) < 0) {
+        rc = st ? rc : MG_ERROR;
+        goto done;
+    }
+    if ((rc = gov_version_find(&v, c, model, number)) < 0 ||
+        (rc = gov_verify_records(&records, c, &f)) < 0)
+        goto end;
+    if (f.failed) {
+        rc = mg_error_set(MG_EVERIFY, "%s version %lld not exported: the store's inventory "
+                                      "disagrees with its log: %s (see 'modelgov verify --store')",
+                          model, (long long)number, f.msg);
+        goto end;
+    }
+    if ((rc = gov_log_state_load(&log, c)) == MG_OK)
+        rc = gov_story_read(story, c, model, number, (uint64_t)log.size);
+end:
+    if ((st = gov_stmt(c, "COMMIT")))
+        gov_step_done(c, st, "COMMIT");
+done:
+    gov_conn_close(c);
+    gov_failure_destroy(&f);
+    return rc;
+}
+
 typedef struct statement_arg {
-    const char *model;
-    int64_t number;
+    gov_story *story;
     int64_t index; /* out: where the statement went in the log */
 } statement_arg;
 
 /*
  * The bundle's statement is itself a log entry ("audit.export"): signed like every entry, chained
  * by "prev" and covered by the tree head its commit signs. Its subject names every entry of the
- * version's story among the log's first `size` entries (size = its own index) and their root,
- * so a verifier can tell an entry left out of a bundle from one that never was, and the log
- * shows every statement the store ever made.
+ * version's story among the log's first `size` entries (size = its own index), the stage they
+ * leave the version at, and their root, so a verifier can tell an entry left out of a bundle
+ * from one that never was, and the log shows every statement the store ever made. The story is
+ * the one read from the entries (export_prepare), carried on to the entries appended since.
  */
 static int statement_change(gov_tx *tx, void *arg)
 {
     statement_arg *a = arg;
+    gov_story *st = a->story;
     uint64_t size = (uint64_t)tx->log.size;
     unsigned char root[MG_SHA256_LEN];
     char hex[MG_SHA256_HEX];
-    json_t *list = NULL;
-    int64_t *idx = NULL;
-    gov_version v;
-    size_t n = 0;
     int rc;
 
-    if ((rc = gov_version_find(&v, tx->c, a->model, a->number)) < 0 ||
-        (rc = story(&idx, &n, tx->c, &v, size)) < 0 ||
+    if (size < st->size)
+        return mg_error_set(MG_ECONFLICT, "the log holds %llu entries, fewer than the %llu read "
+                                          "for the statement",
+                            (unsigned long long)size, (unsigned long long)st->size);
+    if ((rc = gov_story_extend(st, tx->c, size)) < 0 ||
         (rc = mg_merkle_root(root, size, gov_merkle_node, tx->c)) < 0)
-        goto done;
+        return rc;
     mg_sha256_hex(hex, root);
-    if (!(list = json_array())) {
-        rc = mg_error_set(MG_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (json_array_append_new(list, json_integer(idx[i])) < 0) {
-            rc = mg_error_set(MG_ENOMEM, "out of memory");
-            goto done;
-        }
-    rc = gov_append(&a->index, tx, STATEMENT,
-                    json_pack("{s:s,s:I,s:I,s:s,s:O,s:I,s:s}", "model", v.model, "version",
-                              (json_int_t)v.number, "version_id", (json_int_t)v.id, "stage",
-                              v.stage, "entries", list, "size", (json_int_t)size, "root", hex));
-done:
-    json_decref(list);
-    free(idx);
-    return rc;
+    return gov_append(&a->index, tx, STATEMENT,
+                      json_pack("{s:O,s:O,s:O,s:s,s:O,s:I,s:s}", "model",
+                                json_object_get(st->reg, "model"), "version",
+                                json_object_get(st->reg, "version"), "version_id",
+                                json_object_get(st->reg, "version_id"), "stage", st->stage,
+                                "entries", st->list, "size", (json_int_t)size, "root", hex));
 }
 
 /* The first signed tree head past log entry `index`: the one the entry's own commit signed. */
@@ -307,74 +283,60 @@ done:
     return rc;
 }
 
+/* The archive's members from exactly what the statement lists, nothing the log gained since. */
 static int export_read(gov_conn *c, void *arg)
 {
     export_arg *a = arg;
-    json_t *th = NULL, *keys = json_object(), *pem;
-    const json_t *list, *iv;
-    int64_t *idx = NULL;
-    sqlite3_stmt *q;
+    json_t *th = NULL, *keys = json_object(), *files = json_pack("{s:[]}", "reports"), *pem;
+    const json_t *subject, *sha;
     const char *kname, *signer, *head_signer;
-    gov_version v;
     uint64_t size = 0;
-    size_t n = 0, i;
+    size_t i;
     int rc;
 
-    if (!keys)
-        return mg_error_set(MG_ENOMEM, "out of memory");
-    if ((rc = gov_version_find(&v, c, a->model, a->number)) < 0 ||
-        (rc = head_after(&size, c, (uint64_t)a->statement)) < 0 ||
+    if (!keys || !files) {
+        rc = mg_error_set(MG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = head_after(&size, c, (uint64_t)a->statement)) < 0 ||
         (rc = gov_tree_head_json(&th, c, size)) < 0 || (rc = statement_member(a, c, size)) < 0)
         goto done;
     /* A key rotated in the same commit, after the statement, signed that head: the chain the
        statement lists cannot reach its key. Rare; a second export gets a head of its own. */
+    subject = json_object_get(json_object_get(a->signed_statement, "entry"), "subject");
     signer = json_string_value(json_object_get(a->signed_statement, "key_id"));
     head_signer = json_string_value(json_object_get(th, "key_id"));
     if (!signer || !head_signer || strcmp(signer, head_signer) != 0) {
         rc = mg_error_set(MG_ECONFLICT, "the signing key was rotated while %s version %lld was "
                                         "exported; export it again",
-                          a->model, (long long)a->number);
+                          json_string_value(json_object_get(subject, "model")),
+                          (long long)json_integer_value(json_object_get(subject, "version")));
         goto done;
     }
-    a->manifest = json_pack("{s:s,s:s,s:I,s:O,s:[],s:[],s:[],s:[]}", "format", FORMAT, "model",
-                            v.model, "version", (json_int_t)v.number, "tree_head", th, "entries",
+    a->manifest = json_pack("{s:s,s:O,s:O,s:O,s:[],s:[],s:[],s:[]}", "format", FORMAT, "model",
+                            json_object_get(subject, "model"), "version",
+                            json_object_get(subject, "version"), "tree_head", th, "entries",
                             "keys", "artifacts", "reports");
-    list = json_object_get(json_object_get(json_object_get(a->signed_statement, "entry"),
-                                           "subject"),
-                           "entries");
-    if (!a->manifest || !(idx = malloc((json_array_size(list) + 1) * sizeof *idx))) {
+    if (!a->manifest) {
         rc = mg_error_set(MG_ENOMEM, "out of memory");
         goto done;
     }
-    /* exactly the entries the statement names, nothing the log gained since */
-    json_array_foreach(list, i, iv)
-        idx[n++] = (int64_t)json_integer_value(iv);
-    if ((rc = add_entries(a, c, idx, n, size, keys)) < 0 ||
-        (rc = add_artifact(a, "artifacts", "artifacts", v.artifact)) < 0)
+    if ((rc = add_entries(a, c, json_object_get(subject, "entries"), size, keys, files)) < 0 ||
+        (rc = add_artifact(a, "artifacts",
+                           json_string_value(json_object_get(files, "artifact")))) < 0 ||
+        (rc = sort_strings(json_object_get(files, "reports"))) < 0)
         goto done;
-    if (!(q = gov_stmt(c, "SELECT DISTINCT sha256 FROM reports WHERE version_id = ? AND "
-                          "log_index < ? ORDER BY sha256"))) {
-        rc = MG_ERROR;
-        goto done;
-    }
-    sqlite3_bind_int64(q, 1, v.id);
-    sqlite3_bind_int64(q, 2, a->statement);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        if ((rc = add_artifact(a, "reports", "reports", (const char *)sqlite3_column_text(q, 0))) <
-            0)
-            break;
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE && rc != MG_OK)
-        goto done;
-    rc = MG_OK;
+    json_array_foreach(json_object_get(files, "reports"), i, sha)
+        if ((rc = add_artifact(a, "reports", json_string_value(sha))) < 0)
+            goto done;
     json_object_foreach(keys, kname, pem)
-        if ((rc = gov_tar_add(a->tar, kname, json_string_value(pem), strlen(json_string_value(pem)))) <
-            0)
+        if ((rc = gov_tar_add(a->tar, kname, json_string_value(pem),
+                              strlen(json_string_value(pem)))) < 0)
             goto done;
 done:
-    free(idx);
     json_decref(th);
     json_decref(keys);
+    json_decref(files);
     return rc;
 }
 
@@ -382,14 +344,17 @@ int mg_gov_audit_export(json_t **summary, mg_store *s, const mg_actor *by, const
                         int64_t number, const char *path)
 {
     mg_buf body = MG_BUF_INIT, tar = MG_BUF_INIT;
-    statement_arg st = {model, number, -1};
-    export_arg a = {s, model, number, -1, &body, NULL, NULL};
+    gov_story story;
+    statement_arg st = {&story, -1};
+    export_arg a = {s, -1, &body, NULL, NULL};
     const json_t *e;
     int rc;
 
+    memset(&story, 0, sizeof story);
     if (summary)
         *summary = NULL;
     if ((rc = gov_require_role(by, MG_ROLE_VIEWER, "exporting an audit bundle")) < 0 ||
+        (rc = export_prepare(&story, s, model, number)) < 0 ||
         (rc = gov_write(s, by, statement_change, &st)) < 0)
         goto done;
     a.statement = st.index;
@@ -409,6 +374,7 @@ int mg_gov_audit_export(json_t **summary, mg_store *s, const mg_actor *by, const
         json_object_set_new(*summary, "statement", statement_summary(e, a.signed_statement));
     }
 done:
+    gov_story_free(&story);
     json_decref(a.manifest);
     json_decref(a.signed_statement);
     mg_buf_free(&body);
@@ -913,57 +879,42 @@ static int check_tree_head(bundle *b, const json_t *th, uint64_t size, unsigned 
     return rc;
 }
 
-static int by_string(const void *a, const void *b)
-{
-    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
-}
-
-/* Sort an array of strings in place (the exporter lists report hashes in that order). */
-static void sort_strings(json_t *arr)
-{
-    size_t n = json_array_size(arr);
-    json_t **items = n ? malloc(n * sizeof *items) : NULL;
-
-    if (!items)
-        return;
-    for (size_t i = 0; i < n; i++)
-        items[i] = json_incref(json_array_get(arr, i));
-    qsort(items, n, sizeof *items, by_string);
-    json_array_clear(arr);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, items[i]);
-    free(items);
-}
-
 /* The subject of version.register for the statement's version among `entries`, or NULL. */
 static const json_t *registration(const statement *st, const json_t *entries)
 {
-    const json_t *e, *s, *found = NULL;
+    const json_t *e, *found = NULL;
     size_t i;
 
     json_array_foreach(entries, i, e)
-    {
-        s = json_object_get(e, "subject");
-        if (gov_json_str_eq(json_object_get(e, "action"), "version.register") &&
-            gov_json_str_eq(json_object_get(s, "model"), st->model) &&
-            gov_json_num_eq(json_object_get(s, "version"), (double)st->version))
-            found = s;
-    }
+        if (gov_story_is_registration(e, st->model, (double)st->version))
+            found = json_object_get(e, "subject");
+    return found;
+}
+
+/* The run's run.start subject among `entries` (run_id of the registration `reg`), or NULL. */
+static const json_t *run_start(const statement *st, const json_t *entries, const json_t *reg)
+{
+    const json_t *e, *found = NULL;
+    size_t i;
+
+    json_array_foreach(entries, i, e)
+        if (gov_story_part_of(reg, NULL, st->list[i], e) == GOV_STORY_RUN_START)
+            found = json_object_get(e, "subject");
     return found;
 }
 
 /*
- * Does the list hang together, as far as the entries can tell offline? Each listed entry is
- * about the version (its model, run, data set, registration, reports, comments, transitions)
- * or the key chain; the registration, model creation, run start and data set are listed; the
- * transitions run unbroken from "registered" to the stage the statement names. An entry after
- * the last listed transition, or any entry not listed at all, only the statement's list can
- * show; this is the check that the store's list agrees with what it lists.
+ * Does the list hang together, as far as the entries can tell offline? Each listed entry plays
+ * a part in the version's story (gov_story_part_of, the rule the exporter lists by); the
+ * registration, model creation, run start and data set are listed; the transitions run
+ * unbroken from "registered" to the stage the statement names. An entry after the last listed transition, or any entry not
+ * listed at all, only the statement's list can show; this is the check that the store's list
+ * agrees with what it lists.
  */
 static int check_contents(bundle *b, const statement *st, const json_t *entries, json_t *summary,
                           json_t *reports, const char **artifact)
 {
-    const json_t *reg = registration(st, entries), *run, *start = NULL, *e, *s;
+    const json_t *reg = registration(st, entries), *run, *start, *e, *s;
     const char *stage = "registered", *action;
     int have_model = 0, have_data = 0, rc = MG_OK;
     size_t i;
@@ -979,46 +930,25 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
                             json_number_value(json_object_get(reg, "version_id")),
                             (unsigned long long)st->version_id);
     run = json_object_get(reg, "run_id");
-    json_array_foreach(entries, i, e)
-        if (gov_json_str_eq(json_object_get(e, "action"), "run.start") && json_is_number(run) &&
-            gov_json_num_eq(json_object_get(json_object_get(e, "subject"), "run_id"),
-                      json_number_value(run)))
-            start = json_object_get(e, "subject");
+    start = run_start(st, entries, reg);
     json_array_foreach(entries, i, e)
     {
         uint64_t idx = st->list[i];
-        int ours;
         action = json_string_value(json_object_get(e, "action"));
         s = json_object_get(e, "subject");
-        if (idx == 0 || strcmp(action, "key.rotate") == 0) {
-            ours = 1;
-        } else if (strcmp(action, "model.create") == 0 || strcmp(action, "model.update") == 0) {
-            ours = gov_json_num_eq(json_object_get(s, "model_id"),
-                             json_number_value(json_object_get(reg, "model_id")));
-            have_model |= ours && strcmp(action, "model.create") == 0;
-        } else if (strcmp(action, "run.start") == 0 || strcmp(action, "run.finish") == 0) {
-            ours = json_is_number(run) &&
-                   gov_json_num_eq(json_object_get(s, "run_id"), json_number_value(run));
-        } else if (strcmp(action, "dataset.register") == 0) {
-            ours = start && gov_json_num_eq(json_object_get(s, "dataset_id"),
-                                      json_number_value(json_object_get(start, "dataset_id")));
-            have_data |= ours;
-        } else if (strcmp(action, "version.register") == 0 ||
-                   strcmp(action, "version.comment") == 0 ||
-                   strcmp(action, "version.transition") == 0 ||
-                   strcmp(action, "report.write") == 0) {
-            ours = gov_json_str_eq(json_object_get(s, "model"), st->model) &&
-                   gov_json_num_eq(json_object_get(s, "version"), (double)st->version) &&
-                   gov_json_num_eq(json_object_get(s, "version_id"), (double)st->version_id);
-        } else {
-            ours = 0;
-        }
-        if (!ours)
+        switch (gov_story_part_of(reg, start, idx, e)) {
+        case GOV_STORY_NONE:
             return mg_error_set(MG_EVERIFY, "%s: log entry %llu (\"%s\") is in the signed "
                                             "statement but is not about %s version %llu",
                                 b->path, (unsigned long long)idx, action, st->model,
                                 (unsigned long long)st->version);
-        if (strcmp(action, "version.register") == 0) {
+        case GOV_STORY_MODEL:
+            have_model = 1;
+            break;
+        case GOV_STORY_DATASET:
+            have_data = 1;
+            break;
+        case GOV_STORY_REGISTER:
             if (s != reg)
                 return mg_error_set(MG_EVERIFY, "%s: log entry %llu registers %s version %llu a "
                                                 "second time",
@@ -1027,7 +957,8 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
             *artifact = json_string_value(json_object_get(s, "artifact_sha256"));
             json_object_set(summary, "artifact_sha256", json_object_get(s, "artifact_sha256"));
             json_object_set(summary, "submitter", json_object_get(e, "actor"));
-        } else if (strcmp(action, "version.transition") == 0) {
+            break;
+        case GOV_STORY_TRANSITION:
             if (!gov_json_str_eq(json_object_get(s, "from"), stage) ||
                 !json_is_string(json_object_get(s, "to")))
                 return mg_error_set(MG_EVERIFY, "%s: log entry %llu: a transition from %s, but the "
@@ -1039,7 +970,8 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
                                         : "(none)",
                                     st->model, (unsigned long long)st->version, stage);
             stage = json_string_value(json_object_get(s, "to"));
-        } else if (strcmp(action, "report.write") == 0) {
+            break;
+        case GOV_STORY_REPORT: {
             const gov_tar_file *f = NULL;
             json_t *doc = NULL;
             const char *sha = json_string_value(json_object_get(s, "sha256"));
@@ -1053,6 +985,10 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
                                                      json_object_get(s, "report_id"), "kind",
                                                      json_object_get(s, "kind"), "sha256",
                                                      json_object_get(s, "sha256")));
+            break;
+        }
+        default:
+            break;
         }
     }
     if (!have_model)
@@ -1106,16 +1042,12 @@ static int check_manifest_lists(bundle *b, const json_t *manifest, const stateme
                             b->path, (unsigned long long)st->index);
     }
     json_array_foreach(reports, k, r)
-    {
-        size_t j;
-        json_t *have;
-        int dup = 0;
-        json_array_foreach(want_rep, j, have)
-            dup |= json_equal(have, json_object_get(r, "sha256"));
-        if (!dup)
-            json_array_append(want_rep, json_object_get(r, "sha256"));
+        json_array_append(want_rep, json_object_get(r, "sha256"));
+    if ((rc = sort_strings(want_rep)) < 0) {
+        json_decref(want_art);
+        json_decref(want_rep);
+        return rc;
     }
-    sort_strings(want_rep);
     if (!json_equal(want_art, json_object_get(manifest, "artifacts")) ||
         !json_equal(want_rep, json_object_get(manifest, "reports")))
         rc = mg_error_set(MG_EVERIFY, "%s: bundle.json's artifact and report lists are not the "

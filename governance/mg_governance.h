@@ -666,8 +666,11 @@ int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned th
 
 /*
  * Write the audit bundle of version `number` of `model` to `path` (a ustar
- * archive, written atomically). First `by` (any role) appends the bundle's
- * statement to the log: an "audit.export" entry whose subject is
+ * archive, written atomically). First the inventory is checked against the
+ * log (the record checks of mg_gov_verify_store): a store whose tables were
+ * changed behind the log's back is refused with MG_EVERIFY naming the first
+ * failing entry, and nothing is logged. Then `by` (any role) appends the
+ * bundle's statement to the log: an "audit.export" entry whose subject is
  * {"model","version","version_id","stage","entries":[i...],"size","root"},
  * "entries" being every entry of the version's story among the log's first
  * "size" entries (size = the statement's own index) and "root" their Merkle
@@ -684,12 +687,16 @@ int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned th
  *   reports/<sha>    its reports (those the statement's entries name)
  * The story is entry 0 and every key rotation (the key chain), the model's
  * creation and updates, the data set, the run, the registration, reports,
- * comments and transitions. The tree head is the one the statement's commit
- * signed. *summary (may be NULL) gets the manifest with "bytes", "path" and
+ * comments and transitions, read from the signed entries themselves (their
+ * own action and subject), never from the inventory tables; "stage" is the
+ * `to` of the version's last transition entry ("registered" without one),
+ * the artifact and reports those the listed entries name. The tree head is
+ * the one the statement's commit signed. *summary (may be NULL) gets the manifest with "bytes", "path" and
  * "statement":{"index","time","key_id","stage","root"}. A failure after the
  * statement was logged leaves it in the log (an export that wrote no file).
- * Errors: MG_ENOTFOUND, MG_EPERM (no actor), MG_ECONFLICT (the key was
- * rotated in the same commit: export again), MG_EIO.
+ * Errors: MG_ENOTFOUND, MG_EPERM (no actor), MG_EVERIFY (the inventory
+ * disagrees with the log), MG_ECONFLICT (the key was rotated in the same
+ * commit: export again), MG_EIO.
  */
 int mg_gov_audit_export(json_t **summary, mg_store *s, const mg_actor *by, const char *model,
                         int64_t number, const char *path);

@@ -676,6 +676,38 @@ START_TEST(test_governance_verify_older_entries_unchecked)
 }
 END_TEST
 
+/* Audit exports append statements (audit.export entries): the store still verifies. */
+START_TEST(test_governance_verify_store_with_statements)
+{
+    char *dir = copy_more("statements"), *tar = tu_path("statements.tar"), *list;
+    mg_gov_verify_summary sum;
+    json_t *bundle = NULL;
+    mg_store *s = NULL;
+    mg_actor local;
+
+    mg_actor_local(&local);
+    ck_assert_int_eq(mg_store_open(&s, dir), MG_OK);
+    ck_assert_msg(mg_gov_audit_export(NULL, s, &local, "credit", 1, tar) == MG_OK, "%s",
+                  mg_error_last());
+    ck_assert_msg(mg_gov_audit_export(&bundle, s, &local, "credit", 2, tar) == MG_OK, "%s",
+                  mg_error_last());
+    mg_store_close(s);
+    /* credit 2's story: keys (0, 10), its data set, model and both updates, run 2, registration */
+    list = json_dumps(json_object_get(bundle, "entries"), JSON_COMPACT);
+    ck_assert_str_eq(list, "[0,1,4,10,15,16,17,18,19]");
+    free(list);
+    json_decref(bundle);
+    ck_assert_msg(mg_gov_verify_bundle(&bundle, tar, NULL) == MG_OK, "%s", mg_error_last());
+    ck_assert_str_eq(json_string_value(json_object_get(bundle, "stage")), "registered");
+    json_decref(bundle);
+    ck_assert_msg(mg_gov_verify_store(&sum, dir, 2, NULL) == MG_OK, "%s", mg_error_last());
+    ck_assert_uint_eq(sum.entries, FIXTURE_MORE_ENTRIES + 2);
+    ck_assert_uint_eq(sum.records, 22); /* statements make no rows */
+    free(tar);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_governance_verify_merkle_and_heads)
 {
     char *dir = copy("merkle-node");
@@ -755,6 +787,7 @@ int main(void)
     tcase_add_test(tc, test_governance_verify_logs_new_fields);
     tcase_add_test(tc, test_governance_verify_id_out_of_range);
     tcase_add_test(tc, test_governance_verify_older_entries_unchecked);
+    tcase_add_test(tc, test_governance_verify_store_with_statements);
     tcase_add_loop_test(tc, test_governance_verify_entry_without_row, 0,
                         (int)(sizeof missing_rows / sizeof *missing_rows));
     tcase_add_loop_test(tc, test_governance_verify_changed_column, 0,
