@@ -906,15 +906,16 @@ static const json_t *run_start(const statement *st, const json_t *entries, const
 /*
  * Does the list hang together, as far as the entries can tell offline? Each listed entry plays
  * a part in the version's story (gov_story_part_of, the rule the exporter lists by); the
- * registration, model creation, run start and data set are listed; the transitions run
- * unbroken from "registered" to the stage the statement names. An entry after the last listed transition, or any entry not
+ * registration, model creation, run start, the run's finish (as "finished": only a finished run
+ * makes a version) and the data set are listed; the transitions run unbroken from "registered"
+ * to the stage the statement names. An entry after the last listed transition, or any entry not
  * listed at all, only the statement's list can show; this is the check that the store's list
  * agrees with what it lists.
  */
 static int check_contents(bundle *b, const statement *st, const json_t *entries, json_t *summary,
                           json_t *reports, const char **artifact)
 {
-    const json_t *reg = registration(st, entries), *run, *start, *e, *s;
+    const json_t *reg = registration(st, entries), *run, *start, *finish = NULL, *e, *s;
     const char *stage = "registered", *action;
     int have_model = 0, have_data = 0, rc = MG_OK;
     size_t i;
@@ -947,6 +948,9 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
             break;
         case GOV_STORY_DATASET:
             have_data = 1;
+            break;
+        case GOV_STORY_RUN_FINISH:
+            finish = s;
             break;
         case GOV_STORY_REGISTER:
             if (s != reg)
@@ -1000,6 +1004,19 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
                                         "run %.0f, which made %s version %llu",
                             b->path, json_number_value(run), st->model,
                             (unsigned long long)st->version);
+    if (json_is_number(run) && !finish)
+        return mg_error_set(MG_EVERIFY, "%s: the signed statement lists no run.finish entry for "
+                                        "run %.0f, which made %s version %llu",
+                            b->path, json_number_value(run), st->model,
+                            (unsigned long long)st->version);
+    if (finish && !gov_json_str_eq(json_object_get(finish, "status"), "finished"))
+        return mg_error_set(MG_EVERIFY, "%s: run %.0f, which made %s version %llu, did not finish "
+                                        "(its run.finish entry says \"%s\")",
+                            b->path, json_number_value(run), st->model,
+                            (unsigned long long)st->version,
+                            json_string_value(json_object_get(finish, "status"))
+                                ? json_string_value(json_object_get(finish, "status"))
+                                : "(none)");
     if (start && !have_data)
         return mg_error_set(MG_EVERIFY, "%s: the signed statement lists no dataset.register entry "
                                         "for data set %.0f, which run %.0f used",

@@ -710,8 +710,9 @@ int mg_gov_audit_export(json_t **summary, mg_store *s, const mg_actor *by, const
  * 0, included in the tree head by its proof; the statement itself the same
  * way; no log entry beyond those listed (an extra one is named); the tree
  * head signed; the statement's log prefix consistent with it; the listed
- * entries all about the version, holding its registration, model, run and
- * data set, and transitions unbroken up to the stage the statement names;
+ * entries all about the version, holding its registration, model, run (its
+ * start, and its finish as "finished") and data set, and transitions
+ * unbroken up to the stage the statement names;
  * the artifact and reports hash to the sha256 the entries name. A bundle
  * without a signed tree head or statement (format /1) is refused. Counts
  * and indices must be whole numbers within 2^53. `trusted_key` (NULL or "":

@@ -751,9 +751,9 @@ static void reforge(const char *dir, json_t *st)
 
 /*
  * Statements the store signed itself, with proofs and tree head to match, are still checked
- * against what the entries they list say: re-forged untouched they verify; without the
- * approval while saying "approved", or listing an entry about something else (a token), they
- * fail, each named.
+ * against what the entries they list say: re-forged untouched they verify; without the run's
+ * finish (the registration names run 1), without the approval while saying "approved", or
+ * listing an entry about something else (a token), they fail, each named.
  */
 START_TEST(test_governance_bundle_forged_statement_contents)
 {
@@ -767,6 +767,17 @@ START_TEST(test_governance_bundle_forged_statement_contents)
     repack(dir, re);
     ck_assert_msg(mg_gov_verify_bundle(&sum, re, NULL) == MG_OK, "%s", mg_error_last());
     json_decref(sum);
+    json_decref(st);
+
+    /* the run's finish left out */
+    st = json_deep_copy(orig);
+    drop_index(statement_list(st), 3);
+    ck_assert_int_eq(fx_sh("mv '%s/log/3.json' '%s/3.json.kept'", dir, dir), 0);
+    reforge(dir, st);
+    repack(dir, re);
+    expect_refused(re, "the signed statement lists no run.finish entry for run 1, which made "
+                       "credit version 1");
+    ck_assert_int_eq(fx_sh("mv '%s/3.json.kept' '%s/log/3.json'", dir, dir), 0);
     json_decref(st);
 
     /* the approval left out, the stage still "approved" */
