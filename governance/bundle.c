@@ -132,13 +132,23 @@ static int add_artifact(export_arg *a, const char *dir, const char *sha)
     return rc;
 }
 
+/* A whole-number JSON value as an integer (the verifier reads numbers as reals), else a copy. */
+static json_t *as_integer(const json_t *v)
+{
+    double x = json_number_value(v);
+
+    if (json_is_real(v) && x >= -MAX_WHOLE && x <= MAX_WHOLE && x == (double)(json_int_t)x)
+        return json_integer((json_int_t)x);
+    return json_deep_copy(v);
+}
+
 /* {"index","time","key_id","stage","root"} of a signed statement entry, for summaries. */
 static json_t *statement_summary(const json_t *entry, const json_t *signed_entry)
 {
     const json_t *subject = json_object_get(entry, "subject");
 
-    return json_pack("{s:O,s:O,s:O,s:O,s:O}", "index", json_object_get(entry, "index"), "time",
-                     json_object_get(entry, "time"), "key_id",
+    return json_pack("{s:o,s:O,s:O,s:O,s:O}", "index", as_integer(json_object_get(entry, "index")),
+                     "time", json_object_get(entry, "time"), "key_id",
                      json_object_get(signed_entry, "key_id"), "stage",
                      json_object_get(subject, "stage"), "root", json_object_get(subject, "root"));
 }
@@ -985,9 +995,9 @@ static int check_contents(bundle *b, const statement *st, const json_t *entries,
             json_decref(doc);
             if (rc < 0)
                 return rc;
-            json_array_append_new(reports, json_pack("{s:O,s:O,s:O}", "report_id",
-                                                     json_object_get(s, "report_id"), "kind",
-                                                     json_object_get(s, "kind"), "sha256",
+            json_array_append_new(reports, json_pack("{s:o,s:O,s:O}", "report_id",
+                                                     as_integer(json_object_get(s, "report_id")),
+                                                     "kind", json_object_get(s, "kind"), "sha256",
                                                      json_object_get(s, "sha256")));
             break;
         }
@@ -1186,9 +1196,13 @@ int mg_gov_verify_bundle(json_t **summary, const char *path, const char *trusted
                           path);
         goto done;
     }
-    sum = json_pack("{s:s,s:O,s:O,s:O}", "bundle", path, "model", json_object_get(manifest, "model"),
-                    "version", json_object_get(manifest, "version"), "tree_head",
-                    json_object_get(manifest, "tree_head"));
+    /* whole numbers are read as reals: the summary gives them back as integers */
+    sum = json_pack("{s:s,s:O,s:o,s:o}", "bundle", path, "model", json_object_get(manifest, "model"),
+                    "version", as_integer(json_object_get(manifest, "version")), "tree_head",
+                    json_deep_copy(json_object_get(manifest, "tree_head")));
+    if (sum && json_object_get(json_object_get(sum, "tree_head"), "size"))
+        json_object_set_new(json_object_get(sum, "tree_head"), "size",
+                            as_integer(json_object_get(json_object_get(sum, "tree_head"), "size")));
     if (!sum) {
         rc = mg_error_set(MG_ENOMEM, "out of memory");
         goto done;

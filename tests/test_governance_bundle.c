@@ -814,6 +814,38 @@ START_TEST(test_governance_bundle_forged_statement_contents)
 }
 END_TEST
 
+/* verify --bundle --format json: counts and indices are JSON integers, not 14.0. */
+START_TEST(test_governance_bundle_json_integers)
+{
+    char *out = NULL, *err = NULL;
+    json_t *j, *r;
+    size_t i;
+
+    ck_assert_int_eq(tu_run(&out, &err, "verify --bundle '%s' --format json", bundle_path), 0);
+    ck_assert_ptr_null(strstr(out, ".0,"));
+    j = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert(json_is_integer(json_object_get(j, "version")));
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "version")), 1);
+    ck_assert(json_is_integer(json_object_get(json_object_get(j, "tree_head"), "size")));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "tree_head"), "size")),
+                     14);
+    ck_assert(json_is_integer(json_object_get(json_object_get(j, "statement"), "index")));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "statement"), "index")),
+                     13);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "entries")), 12);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "reports")), 2);
+    json_array_foreach(json_object_get(j, "reports"), i, r)
+    {
+        ck_assert(json_is_integer(json_object_get(r, "report_id")));
+        ck_assert_int_eq(json_integer_value(json_object_get(r, "report_id")), (json_int_t)i + 1);
+    }
+    json_decref(j);
+    free(out);
+    free(err);
+}
+END_TEST
+
 /*
  * --trusted-key: the founding key, by id or by its PEM (here the bundle's own keys/ file),
  * passes and is reported; the chain's second key, or another store's, fails at entry 0; a
@@ -923,6 +955,7 @@ int main(void)
                         (int)(sizeof damaged / sizeof *damaged));
     tcase_add_test(tc, test_governance_bundle_story_from_log);
     tcase_add_test(tc, test_governance_bundle_forged_statement_contents);
+    tcase_add_test(tc, test_governance_bundle_json_integers);
     tcase_add_test(tc, test_governance_bundle_trusted_key);
     tcase_add_test(tc, test_governance_bundle_old_format_refused);
     suite_add_tcase(s, tc);
