@@ -814,6 +814,62 @@ START_TEST(test_governance_bundle_forged_statement_contents)
 }
 END_TEST
 
+/* statement.json (re-signed, so its signature holds) with `edit` applied: refused, `want`. */
+static void expect_statement_shape_refused(const char *dir, const char *re, const json_t *orig,
+                                           const char *edit, const char *want)
+{
+    json_t *st = json_deep_copy(orig), *subject, *list;
+    char key_path[2048];
+    mg_key *k = NULL;
+
+    subject = json_object_get(json_object_get(st, "entry"), "subject");
+    list = json_object_get(subject, "entries");
+    if (strcmp(edit, "size") == 0)
+        json_object_set_new(subject, "size", json_integer(12));
+    else if (strcmp(edit, "from-1") == 0)
+        drop_index(list, 0);
+    else if (strcmp(edit, "swapped") == 0)
+        json_array_insert_new(list, 3, json_integer(5));
+    else if (strcmp(edit, "own-index") == 0)
+        json_array_append_new(list, json_integer(13));
+    else
+        json_array_clear(list);
+    snprintf(key_path, sizeof key_path, "%s/keys/%s.pem", store_dir,
+             json_string_value(json_object_get(st, "key_id")));
+    ck_assert_int_eq(mg_key_load(&k, key_path), MG_OK);
+    resign(st, k);
+    put_canonical(dir, "statement.json", st);
+    repack(dir, re);
+    expect_refused(re, want);
+    mg_key_free(k);
+    json_decref(st);
+}
+
+/*
+ * The statement's own shape, checked once its signature holds: its size is its index, its list
+ * increases from entry 0 and stays below its index, and is not empty.
+ */
+START_TEST(test_governance_bundle_statement_shape)
+{
+    char *dir = unpack("shape"), *re = tu_path("shape.tar");
+    json_t *orig = load_member(dir, "statement.json");
+    const char *order = "statement.json (log entry 13): its entries must be increasing indices "
+                        "from 0, each below 13";
+
+    expect_statement_shape_refused(dir, re, orig, "size",
+                                   "statement.json (log entry 13): vouches for the log's first "
+                                   "12 entries, not the 13 before it");
+    expect_statement_shape_refused(dir, re, orig, "from-1", order);
+    expect_statement_shape_refused(dir, re, orig, "swapped", order);
+    expect_statement_shape_refused(dir, re, orig, "own-index", order);
+    expect_statement_shape_refused(dir, re, orig, "empty",
+                                   "statement.json (log entry 13) lists no entries");
+    json_decref(orig);
+    free(dir);
+    free(re);
+}
+END_TEST
+
 /* verify --bundle --format json: counts and indices are JSON integers, not 14.0. */
 START_TEST(test_governance_bundle_json_integers)
 {
@@ -920,7 +976,6 @@ START_TEST(test_governance_bundle_old_format_refused)
 
     json_object_set_new(m, "format", json_string("modelgov-audit-bundle/1"));
     put_canonical(dir, "bundle.json", m);
-    ck_assert_int_eq(fx_sh("rm '%s/statement.json' && touch '%s/statement.json'", dir, dir), 0);
     ck_assert_int_eq(fx_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json $(find log keys "
                         "artifacts reports -type f | sort)",
                         dir, re),
@@ -955,6 +1010,7 @@ int main(void)
                         (int)(sizeof damaged / sizeof *damaged));
     tcase_add_test(tc, test_governance_bundle_story_from_log);
     tcase_add_test(tc, test_governance_bundle_forged_statement_contents);
+    tcase_add_test(tc, test_governance_bundle_statement_shape);
     tcase_add_test(tc, test_governance_bundle_json_integers);
     tcase_add_test(tc, test_governance_bundle_trusted_key);
     tcase_add_test(tc, test_governance_bundle_old_format_refused);
