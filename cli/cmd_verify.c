@@ -15,15 +15,17 @@ static int print_json(json_t *out)
 }
 
 /*
- * A failed check says "verification failed" (after `where`, if any); a bad
- * flag (MG_EINVAL, e.g. --trusted-key naming no key) is a usage error and
- * says only what is wrong with it.
+ * A check that failed (MG_EVERIFY, or MG_EPARSE: a damaged archive) says
+ * "verification failed" (after `where`, if any). Anything else never got as
+ * far as checking: a bad flag (MG_EINVAL, e.g. --trusted-key naming no key),
+ * a missing store or bundle (MG_ENOTFOUND), an unreadable one (MG_EIO) or
+ * an internal error; it says only what is wrong.
  */
 static int fail_verify(int rc, const char *where)
 {
     char why[900];
 
-    if (rc == MG_EINVAL)
+    if (rc != MG_EVERIFY && rc != MG_EPARSE)
         return cli_fail(rc);
     snprintf(why, sizeof why, "%s", mg_error_last());
     return cli_fail(mg_error_set(rc, "%s%sverification failed: %s", where ? where : "",

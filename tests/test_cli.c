@@ -74,6 +74,39 @@ START_TEST(test_cli_verify_bad_trusted_key)
 }
 END_TEST
 
+/*
+ * A bundle or store that is not there, or cannot be read, was never verified: just the error,
+ * one line, no "verification failed".
+ */
+START_TEST(test_cli_verify_missing_input)
+{
+    const char *dir = tu_tmpdir();
+    char *err = NULL, want[1024], *junk = tu_path("junk.tar");
+
+    ck_assert_int_eq(tu_run(NULL, &err, "verify --bundle %s/none.tar", dir), 1);
+    snprintf(want, sizeof want, "modelgov: %s/none.tar: No such file or directory\n", dir);
+    ck_assert_str_eq(err, want);
+    free(err);
+    ck_assert_int_eq(tu_run(NULL, &err, "verify --store %s/none", dir), 1);
+    snprintf(want, sizeof want, "modelgov: %s/none is not a modelgov store (no modelgov.db)\n",
+             dir);
+    ck_assert_str_eq(err, want);
+    free(err);
+    /* a folder given as the bundle: it cannot be read as a file (an I/O error, exit 2) */
+    ck_assert_int_eq(tu_run(NULL, &err, "verify --bundle %s", dir), 2);
+    ck_assert_ptr_null(strstr(err, "verification failed"));
+    ck_assert_ptr_nonnull(strstr(err, dir));
+    ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
+    free(err);
+    /* bytes that are not a tar archive did get checked: that is a failed verification */
+    tu_write(junk, "not a tar archive");
+    ck_assert_int_eq(tu_run(NULL, &err, "verify --bundle %s", junk), 1);
+    ck_assert_ptr_nonnull(strstr(err, "modelgov: verification failed: "));
+    free(err);
+    free(junk);
+}
+END_TEST
+
 START_TEST(test_cli_bad_number_names_flag)
 {
     char *err = NULL;
@@ -217,6 +250,7 @@ int main(void)
     tcase_add_test(tc, test_cli_unknown_flag_names_it);
     tcase_add_test(tc, test_cli_bad_number_names_flag);
     tcase_add_test(tc, test_cli_verify_bad_trusted_key);
+    tcase_add_test(tc, test_cli_verify_missing_input);
     tcase_add_test(tc, test_cli_missing_value_and_repeat);
     tcase_add_test(tc, test_cli_gen_data_deterministic);
     tcase_add_test(tc, test_cli_gen_data_group_rates);
