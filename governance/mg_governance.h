@@ -658,7 +658,8 @@ typedef struct mg_gov_verify_summary {
  * the key entry 0 must found the log with: a key id (64 hex digits) or the
  * path of that key's public PEM.
  * Returns MG_OK, or MG_EVERIFY whose message names the first failure: the
- * lowest log entry or tree head at fault, else the row, key file or artifact.
+ * lowest log entry or tree head at fault, else the inventory failure about
+ * the lowest entry, else the key file or artifact.
  * Errors also: MG_ENOTFOUND (no store), MG_EINVAL (trusted key), MG_EIO.
  */
 int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned threads,
@@ -702,26 +703,29 @@ int mg_gov_audit_export(json_t **summary, mg_store *s, const mg_actor *by, const
                         int64_t number, const char *path);
 
 /*
- * Verify an audit bundle with no store: the archive byte for byte (tar
- * checksums, zero padding), the manifest canonical and complete; the
- * statement's signature, with the key it names, before anything it lists is
- * believed; then each entry it lists, present (a missing one is named),
- * canonical, chained, signed by the key in force along the chain from entry
- * 0, included in the tree head by its proof; the statement itself the same
- * way; no log entry beyond those listed (an extra one is named); the tree
- * head signed; the statement's log prefix consistent with it; the listed
- * entries all about the version, holding its registration, model, run (its
- * start, and its finish as "finished") and data set, and transitions
- * unbroken up to the stage the statement names;
- * the artifact and reports hash to the sha256 the entries name. A bundle
+ * Verify an audit bundle with no store, in this order (docs/governance.md
+ * lists it too): the archive byte for byte (tar checksums, zero padding), the
+ * manifest canonical and complete; the statement's signature, with the key it
+ * names, before anything it lists is believed, then its shape (size = its
+ * index, entries increasing from 0 below it); each entry it lists, present
+ * (a missing one is named), canonical, chained, signed by the key in force
+ * along the chain from entry 0, included in the tree head by its proof; the
+ * statement itself the same way; no log entry beyond those listed (an extra
+ * one is named); the tree head signed; the statement's log prefix consistent
+ * with it; the listed entries each part of the version's story, holding its
+ * registration, model, run (its start, and its finish as "finished") and
+ * data set, and transitions unbroken up to the stage the statement names;
+ * the artifact and reports hash to the sha256 the entries name, and the
+ * manifest's lists and keys are the statement's and the chain's. A bundle
  * without a signed tree head or statement (format /1) is refused. Counts
  * and indices must be whole numbers within 2^53. `trusted_key` (NULL or "":
  * none) pins the key entry 0 must announce: a key id or the path of its
  * public key PEM. On success *summary is {"bundle","model","version","stage",
  * "submitter","artifact_sha256","entries","reports":[...],"tree_head",
- * "statement","keys"} and "trusted_key" when pinned. Errors: MG_EVERIFY
- * naming the first failure, MG_EPARSE (not a tar), MG_ENOTFOUND,
- * MG_ETOOBIG (over 2 GiB), MG_EINVAL (trusted key).
+ * "statement","keys"} (counts and indices as JSON integers) and
+ * "trusted_key" when pinned. Errors: MG_EVERIFY naming the first failure,
+ * MG_EPARSE (not a tar), MG_ENOTFOUND, MG_ETOOBIG (over 2 GiB), MG_EINVAL
+ * (trusted key).
  */
 int mg_gov_verify_bundle(json_t **summary, const char *path, const char *trusted_key);
 
