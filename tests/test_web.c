@@ -442,6 +442,52 @@ START_TEST(test_web_start_removes_stale_temporaries)
 END_TEST
 
 /*
+ * A second server on a store already served refuses to start before it
+ * touches anything: the first one's upload in flight and its running job
+ * stay as they are. Once the first stops, the store can be served again,
+ * and that start clears what the first left behind.
+ */
+START_TEST(test_web_second_server_on_a_store_refused)
+{
+    mg_server_options o = MG_SERVER_OPTIONS_INIT;
+    mg_server *second = NULL;
+    char *store = tu_path("served"), tmp[600], job[700], path[700], want[1600];
+    json_t *j;
+
+    make_store(store);
+    o.store_dir = store;
+    o.listen = "127.0.0.1:0";
+    ck_assert_msg(mg_server_start(&srv, &o) == MG_OK, "start: %s", mg_error_last());
+    /* what the first server has on disk in the middle of its work */
+    snprintf(tmp, sizeof tmp, "%s/tmp", store);
+    snprintf(path, sizeof path, "%s/upload.a1B2c3", tmp);
+    tu_write(path, "an upload arriving");
+    snprintf(job, sizeof job, "%s/jobs/9.json", store);
+    tu_write(job, "{\"id\":9,\"kind\":\"train\",\"state\":\"running\"}");
+
+    ck_assert_int_eq(mg_server_start(&second, &o), MG_ECONFLICT);
+    snprintf(want, sizeof want, "store %s is served by another process (%s/serve.lock is locked)",
+             store, store);
+    ck_assert_str_eq(mg_error_last(), want);
+    ck_assert_ptr_null(second);
+    ck_assert_msg(exists(tmp, "upload.a1B2c3"), "the first server's upload was removed");
+    ck_assert_ptr_nonnull(j = json_load_file(job, 0, NULL));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "state")), "running");
+    json_decref(j);
+
+    mg_server_shutdown(srv); /* the lock goes with the server */
+    ck_assert_msg(mg_server_start(&srv, &o) == MG_OK, "restart: %s", mg_error_last());
+    ck_assert(!exists(tmp, "upload.a1B2c3"));
+    ck_assert_ptr_nonnull(j = json_load_file(job, 0, NULL));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "state")), "failed");
+    json_decref(j);
+    mg_server_shutdown(srv);
+    srv = NULL;
+    free(store);
+}
+END_TEST
+
+/*
  * The client itself refuses a URL or a header line that could split the
  * request (defence in depth under the webhook check): nothing connects to
  * the listener for those, while a clean request does.
@@ -557,6 +603,7 @@ static Suite *web_suite(void)
     tcase_add_test(plain, test_web_tls);
     tcase_add_test(plain, test_web_client_refuses_unsafe_bytes);
     tcase_add_test(plain, test_web_start_removes_stale_temporaries);
+    tcase_add_test(plain, test_web_second_server_on_a_store_refused);
     suite_add_tcase(s, plain);
     return s;
 }

@@ -290,6 +290,28 @@ st=$(json "$sub" POST /api/v1/models/credit/versions \
     "{\"dataset\":\"$ds\",\"label\":\"approved\",\"positive\":\"yes\",\"model\":\"mlp\",\"hidden\":[64,64],\"epochs\":5000,\"batch\":8}")
 expect 202 "$st" "a long training job"
 long=$(jget '["id"]' <"$tmp/body")
+# A second server on the same store (another port) refuses to start, and leaves the first
+# one's running job and its upload in flight alone.
+for _ in $(seq 200); do
+    req "$viewer" GET "/api/v1/jobs/$long" >/dev/null
+    [ "$(jget '["state"]' <"$tmp/body")" = running ] && break
+    sleep 0.05
+done
+[ "$(jget '["state"]' <"$tmp/body")" = running ] || fail "job $long is not running: $(cat "$tmp/body")"
+echo "arriving" >"$tmp/store/tmp/upload.e2eAbc"
+st=0
+timeout 20 "$bin" serve --store "$tmp/store" --listen 127.0.0.1:0 --port-file "$tmp/port2" \
+    2>"$tmp/second.err" || st=$?
+[ "$st" -eq 1 ] || fail "a second serve on the store exited $st: $(cat "$tmp/second.err")"
+[ "$(cat "$tmp/second.err")" = "modelgov: store $tmp/store is served by another process ($tmp/store/serve.lock is locked)" ] ||
+    fail "second serve: $(cat "$tmp/second.err")"
+[ ! -e "$tmp/port2" ] || fail "the second serve wrote a port file"
+[ -f "$tmp/store/tmp/upload.e2eAbc" ] || fail "the second serve removed the first one's upload"
+[ "$(jget '["state"]' <"$tmp/store/jobs/$long.json")" = running ] ||
+    fail "the second serve touched job $long: $(cat "$tmp/store/jobs/$long.json")"
+st=$(req "$viewer" GET /health)
+expect 200 "$st" "the first server still answers"
+ok "a second serve on the store refuses to start (exit 1), the first one's files intact"
 # An upload still arriving when SIGTERM comes is finished, not cut.
 "$bin" gen-data credit --rows 3000 --seed 8 --out "$tmp/more.csv"
 curl -s -o "$tmp/slow.body" -w '%{http_code}' --limit-rate 100k -H "Authorization: Bearer $sub" \
@@ -307,6 +329,8 @@ req "$viewer" GET "/api/v1/jobs/$long" >/dev/null
 [ "$(jget '["state"]' <"$tmp/body")" = failed ] || fail "interrupted job: $(cat "$tmp/body")"
 grep -q "interrupted" "$tmp/body" || fail "no reason: $(cat "$tmp/body")"
 ok "after the restart the interrupted job is failed with its reason"
+[ ! -e "$tmp/store/tmp/upload.e2eAbc" ] || fail "the restart left a stale upload in tmp/"
+ok "the restart removed the upload the first server left in tmp/"
 
 # A crash (SIGKILL) mid-training: at the next start the job is failed and its governance run
 # closed as failed, so no run stays "running" forever.

@@ -42,10 +42,12 @@ typedef struct mg_server_options {
 #define MG_SERVER_OPTIONS_INIT {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0}
 
 /*
- * Open the store, mark jobs a previous run left unfinished as failed, and
- * start listening. On success *out serves requests on its own threads until
+ * Lock the store (DIR/serve.lock, held until mg_server_shutdown()), open it,
+ * mark jobs a previous run left unfinished as failed, and start listening.
+ * On success *out serves requests on its own threads until
  * mg_server_shutdown(). Errors: MG_EINVAL (bad listen address, only one of
- * cert/key), MG_ENOTFOUND (no store, no cert file), MG_EIO (cannot bind),
+ * cert/key), MG_ENOTFOUND (no store, no cert file), MG_ECONFLICT (another
+ * server holds the store's lock; nothing was touched), MG_EIO (cannot bind),
  * MG_ENOMEM.
  */
 int mg_server_start(mg_server **out, const mg_server_options *opts);

@@ -5,6 +5,7 @@
 
 #include "mg_buf.h"
 #include "mg_error.h"
+#include "mg_governance.h"
 #include "mg_log.h"
 
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,14 +178,44 @@ static void sweep_tmp(const char *tmp_dir)
         mg_log_info("%s: removed %u file(s) left by an earlier run", tmp_dir, removed);
 }
 
-static int prepare_dirs(mg_server *s)
+/*
+ * One server per store: a second one would sweep the first one's uploads
+ * from tmp/ and fail its running jobs as a crash's leftovers. The lock is
+ * an flock() on DIR/serve.lock, held until mg_server_shutdown() (or the
+ * process's end, even a crash: the kernel drops it with the descriptor).
+ */
+static int lock_store(mg_server *s)
 {
+    char path[4096];
     struct stat st;
-    size_t n = strlen(s->store_dir) + 8;
 
     if (stat(s->store_dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return mg_error_set(MG_ENOTFOUND, "--store %s: no such directory (run 'modelgov init')",
                             s->store_dir);
+    /* A folder that is no store gets no lock file: mg_store_open() refuses it the same way. */
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", s->store_dir, MG_STORE_DB) >= sizeof path)
+        return mg_error_set(MG_EINVAL, "--store %s: path too long", s->store_dir);
+    if (stat(path, &st) != 0)
+        return mg_error_set(MG_ENOTFOUND, "%s is not a modelgov store (no %s); run 'modelgov init "
+                                          "--store %s'",
+                            s->store_dir, MG_STORE_DB, s->store_dir);
+    snprintf(path, sizeof path, "%s/serve.lock", s->store_dir);
+    if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        return mg_error_set_errno(MG_EIO, errno, "%s", path);
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return mg_error_set(MG_ECONFLICT,
+                                "store %s is served by another process (%s is locked)",
+                                s->store_dir, path);
+        return mg_error_set_errno(MG_EIO, errno, "%s: cannot lock it", path);
+    }
+    return MG_OK;
+}
+
+static int prepare_dirs(mg_server *s)
+{
+    size_t n = strlen(s->store_dir) + 8;
+
     if (!(s->tmp_dir = malloc(n)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     snprintf(s->tmp_dir, n, "%s/tmp", s->store_dir);
@@ -253,6 +285,7 @@ int mg_server_start(mg_server **out, const mg_server_options *opts)
     if (!(s = calloc(1, sizeof *s)))
         return mg_error_set(MG_ENOMEM, "out of memory");
     s->opt = *opts;
+    s->lock_fd = -1;
     apply_defaults(&s->opt);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
@@ -261,7 +294,9 @@ int mg_server_start(mg_server **out, const mg_server_options *opts)
         goto fail;
     }
     s->opt.store_dir = s->store_dir;
-    if ((rc = parse_listen(&ss, s->opt.listen)) < 0 || (rc = prepare_dirs(s)) < 0)
+    /* Before anything touches the store: it may be another server's. */
+    if ((rc = parse_listen(&ss, s->opt.listen)) < 0 || (rc = lock_store(s)) < 0 ||
+        (rc = prepare_dirs(s)) < 0)
         goto fail;
     if (opts->tls_cert && ((rc = read_pem(&s->tls_cert_pem, opts->tls_cert, "--tls-cert")) < 0 ||
                            (rc = read_pem(&s->tls_key_pem, opts->tls_key, "--tls-key")) < 0))
@@ -326,6 +361,8 @@ void mg_server_shutdown(mg_server *s)
     /* libmicrohttpd hands the quiesced socket back; close it only after the stop */
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* last: the store is closed, another server may take it */
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     free(s->tls_cert_pem);

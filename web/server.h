@@ -15,6 +15,7 @@ struct mg_server {
     mg_server_options opt;
     char *store_dir;
     char *tmp_dir; /* store_dir/tmp: streamed uploads land here first */
+    int lock_fd;   /* store_dir/serve.lock, flock()ed while this server lives; -1 before */
     char *tls_cert_pem;
     char *tls_key_pem;
     struct MHD_Daemon *daemon;
