@@ -10,6 +10,7 @@
 
 #include "mg_buf.h"
 #include "mg_error.h"
+#include "mg_log.h"
 #include "mg_sha256.h"
 
 #include <errno.h>
@@ -51,6 +52,22 @@ typedef struct conn_state {
     int cacheable;
     uint64_t stamp; /* log size when the reply was computed */
 } conn_state;
+
+/*
+ * Set on this thread right before the handler returns MHD_NO to close a
+ * connection whose answer it wrote itself (answer_now()). libmicrohttpd
+ * takes MHD_NO for a failure and logs "Application reported internal error,
+ * closing connection." next, on the same thread; mhd_log() drops that line
+ * while the flag is set. Each callback starts with the flag down.
+ */
+static _Thread_local int closing_on_purpose;
+
+int web_request_closing_on_purpose(void)
+{
+    int was = closing_on_purpose;
+    closing_on_purpose = 0;
+    return was;
+}
 
 typedef struct stream_state {
     web_stream st;
@@ -196,6 +213,15 @@ static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_serv
     cs->status = cs->err_status; /* for the metrics */
     cs->answered_raw = 1;
     return sent == out.len ? 1 : -1;
+}
+
+/* Close a connection answered by answer_now(): deliberate, so not logged as an error. */
+static enum MHD_Result close_answered(const conn_state *cs)
+{
+    mg_log_info("http: answered %u before the request body ended; closing the connection",
+                cs->status);
+    closing_on_purpose = 1;
+    return MHD_NO;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -484,6 +510,7 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
     int rc;
 
     (void)version;
+    closing_on_purpose = 0;
     if (!cs) {
         if (!(cs = calloc(1, sizeof *cs)))
             return MHD_NO;
@@ -503,7 +530,7 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
     if (cs->status) {
         /* Answered on the socket: close at the body's end, or once enough was dropped. */
         if (cs->answered_raw && (!*upload_data_size || cs->received > cs->limit + LINGER_MAX))
-            return MHD_NO;
+            return close_answered(cs);
         cs->received += *upload_data_size;
         *upload_data_size = 0; /* already answered: the rest of the body is dropped */
         return MHD_YES;
@@ -515,7 +542,7 @@ enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn, const cha
         if (cs->err_status && !cs->raw_tried) {
             cs->raw_tried = 1;
             if (answer_now(cs, conn, s) < 0)
-                return MHD_NO;
+                return close_answered(cs);
         }
         return MHD_YES;
     }

@@ -85,10 +85,16 @@ static int parse_listen(struct sockaddr_storage *ss, const char *listen)
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    static const char internal_error[] = "Application reported internal error";
     char line[512];
+    int on_purpose = web_request_closing_on_purpose();
+
     (void)cls;
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
+    /* The handler closed a connection it had answered: no internal error (request.c). */
+    if (on_purpose && strncmp(line, internal_error, sizeof internal_error - 1) == 0)
+        return;
     mg_log_warn("http: %s", line);
 }
 
