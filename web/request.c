@@ -14,7 +14,6 @@
 #include "mg_sha256.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,26 +133,19 @@ static enum MHD_Result reply_error(conn_state *cs, struct MHD_Connection *conn, 
     return queue(cs, conn, status, r, "application/json");
 }
 
-/* Write all of buf to the non-blocking socket fd, waiting at most 1 s for room. */
-static size_t send_all(int fd, const char *buf, size_t len)
+/*
+ * One non-blocking write of buf to the socket: this runs on a libmicrohttpd
+ * worker, which must not wait for the client to make room. Returns how much
+ * the kernel took (0 when none, or on an error).
+ */
+static size_t send_once(int fd, const char *buf, size_t len)
 {
-    size_t off = 0;
+    ssize_t n;
 
-    while (off < len) {
-        ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            off += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd p = {fd, POLLOUT, 0};
-            if (poll(&p, 1, 1000) <= 0)
-                break;
-        } else {
-            break;
-        }
-    }
-    return off;
+    do
+        n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    return n > 0 ? (size_t)n : 0;
 }
 
 /*
@@ -164,6 +156,8 @@ static size_t send_all(int fd, const char *buf, size_t len)
  * write side is shut so the client sees where the answer ends. Plain HTTP
  * only: under TLS the bytes must go through libmicrohttpd's session, and the
  * answer waits for the end of the body as before.
+ * The answer goes in one non-blocking write (send_once): nothing was sent on
+ * this connection yet, so its few hundred bytes normally all fit at once.
  * Returns 1 when the whole answer went out, 0 when nothing did (answer at
  * the end instead), -1 when only part of it did (close the connection).
  */
@@ -204,7 +198,7 @@ static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_serv
         return 0;
     }
     free(text);
-    sent = send_all(ci->connect_fd, out.ptr, out.len);
+    sent = send_once(ci->connect_fd, out.ptr, out.len);
     if (sent == out.len)
         shutdown(ci->connect_fd, SHUT_WR);
     mg_buf_free(&out);
