@@ -3,8 +3,8 @@
 #include "mg_dataset.h"
 #include "mg_buf.h"
 #include "mg_error.h"
+#include "mg_utf8.h"
 #include "strtab.h"
-#include "utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -186,7 +186,7 @@ static int new_dataset(mg_dataset **out, const char *name, size_t ncols)
  * Latin-1 file is refused where its first such byte stands, not later as a broken report. */
 static int check_utf8(const char *file, const mg_csv_reader *r, size_t i, const mg_csv_field *f)
 {
-    size_t bad = utf8_invalid(f->ptr, f->len);
+    size_t bad = mg_utf8_invalid(f->ptr, f->len);
 
     if (bad == f->len)
         return MG_OK;

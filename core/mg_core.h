@@ -7,6 +7,7 @@
 #include "mg_log.h"
 #include "mg_rng.h"
 #include "mg_sha256.h"
+#include "mg_utf8.h"
 #include "mg_csv.h"
 #include "mg_credit.h"
 #include "mg_dataset.h"

@@ -1,7 +1,7 @@
 /* utf8.c - UTF-8 validation by the table of well-formed byte sequences (Unicode 15, table 3-7). */
-#include "utf8.h"
+#include "mg_utf8.h"
 
-size_t utf8_invalid(const char *s, size_t len)
+size_t mg_utf8_invalid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
