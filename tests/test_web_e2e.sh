@@ -77,6 +77,17 @@ viewer=$(token vera viewer)
 ok "tokens created (admin, submitter, reviewer, viewer)"
 start_server
 
+# A path that is not UTF-8 still gets a JSON error naming it, each such byte as \xNN.
+st=$(curl -s -o "$tmp/body" -w '%{http_code}' "$base/nosuch%FF" || true) # empty reply: 000
+expect 404 "$st" "GET /nosuch%FF"
+[ "$(jget '["error"]["message"]' <"$tmp/body")" = 'no such resource: /nosuch\xff' ] ||
+    fail "404 body: $(cat "$tmp/body")"
+st=$(req "$sub" PUT "/api/v1/models/%FFx" || true)
+expect 405 "$st" "PUT /api/v1/models/%FFx"
+[ "$(jget '["error"]["message"]' <"$tmp/body")" = 'method PUT not allowed on /api/v1/models/\xffx (allowed: GET, PATCH)' ] ||
+    fail "405 body: $(cat "$tmp/body")"
+ok "error messages quoting a non-UTF-8 path are valid JSON"
+
 # Events: an SSE subscriber from the start, and a webhook receiver checking HMAC-SHA256.
 curl -sN -H "Authorization: Bearer $viewer" "$base/api/v1/events" >"$tmp/events" &
 side_pids+=($!)

@@ -346,6 +346,41 @@ START_TEST(test_web_input_chunked_upload_413_at_the_limit)
 END_TEST
 
 /*
+ * A path that decodes to bytes that are not UTF-8 still gets its JSON error,
+ * the path named with each such byte written as \xNN (JSON text must be
+ * UTF-8): a 404 for no route, a 405 for a method the route lacks.
+ */
+START_TEST(test_web_input_non_utf8_path_named)
+{
+    char head[512], *body;
+
+    ck_assert_uint_eq(raw(&body, "GET /nosuch%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                          NULL, 0),
+                      404);
+    ck_assert_str_eq(message(body, "not_found"), "no such resource: /nosuch\\xff");
+    free(body);
+    snprintf(head, sizeof head,
+             "PUT /api/v1/models/%%FFx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, NULL, 0), 405);
+    ck_assert_str_eq(message(body, "method_not_allowed"),
+                     "method PUT not allowed on /api/v1/models/\\xffx (allowed: GET, PATCH)");
+    free(body);
+    /* a sequence cut short, an overlong form and a surrogate, each byte named */
+    ck_assert_uint_eq(raw(&body,
+                          "GET /a%C3%E2%82%C0%AF%ED%A0%80\xc3\xa9 HTTP/1.1\r\nHost: x\r\n"
+                          "Connection: close\r\n\r\n",
+                          NULL, 0),
+                      404);
+    ck_assert_str_eq(message(body, "not_found"),
+                     "no such resource: /a\\xc3\\xe2\\x82\\xc0\\xaf\\xed\\xa0\\x80\xc3\xa9");
+    free(body);
+    still_up();
+}
+END_TEST
+
+/*
  * Closing the connection after a 413 answered mid-body is deliberate, not
  * an internal error: libmicrohttpd's "Application reported internal error,
  * closing connection." warning is not logged for it; an info line says
@@ -430,6 +465,7 @@ int main(void)
     tcase_add_test(tc, test_web_input_chunked_413_at_the_limit);
     tcase_add_test(tc, test_web_input_chunked_upload_413_at_the_limit);
     tcase_add_test(tc, test_web_input_chunked_413_logs_no_internal_error);
+    tcase_add_test(tc, test_web_input_non_utf8_path_named);
     tcase_add_test(tc, test_web_input_wrong_content_type_and_names);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

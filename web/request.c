@@ -12,6 +12,7 @@
 #include "mg_error.h"
 #include "mg_log.h"
 #include "mg_sha256.h"
+#include "mg_utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -104,14 +105,42 @@ static enum MHD_Result queue(conn_state *cs, struct MHD_Connection *conn, unsign
     return ok;
 }
 
+/*
+ * msg with each byte that is not part of well-formed UTF-8 written as \xNN.
+ * JSON text must be UTF-8, and a message may quote a path that decodes to
+ * any bytes (GET /nosuch%FF), or be cut inside a character by its buffer.
+ */
+static int put_utf8(mg_buf *b, const char *msg)
+{
+    size_t len = strlen(msg), i = 0;
+    int rc = MG_OK;
+
+    while (rc == MG_OK && i < len) {
+        size_t good = mg_utf8_invalid(msg + i, len - i);
+        rc = mg_buf_put(b, msg + i, good);
+        i += good;
+        if (rc == MG_OK && i < len)
+            rc = mg_buf_printf(b, "\\x%02x", (unsigned char)msg[i++]);
+    }
+    return rc;
+}
+
 /* DESIGN §4's error body, malloc'd, or NULL when out of memory. */
 static char *error_text(unsigned status, const char *msg)
 {
-    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", web_error_code_of(status), "message",
-                          msg);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    mg_buf clean = MG_BUF_INIT;
+    json_t *j = NULL;
+    char *text = NULL;
 
+    if (put_utf8(&clean, msg) == MG_OK)
+        j = json_pack("{s:{s:s,s:s}}", "error", "code", web_error_code_of(status), "message",
+                      clean.ptr ? clean.ptr : "");
+    if (j)
+        text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
+    mg_buf_free(&clean);
+    if (!text)
+        mg_error_clear();
     return text;
 }
 
@@ -119,13 +148,19 @@ static enum MHD_Result reply_error(conn_state *cs, struct MHD_Connection *conn, 
                                    const char *msg)
 {
     char *text = error_text(status, msg);
+    char fixed[128];
     struct MHD_Response *r;
-    size_t len;
 
-    if (!text)
-        return MHD_NO;
-    len = strlen(text);
-    r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!text) {
+        /* Still an error body the client can read, only without the message's details. */
+        snprintf(fixed, sizeof fixed,
+                 "{\"error\":{\"code\":\"%s\",\"message\":\"the error message could not be "
+                 "written\"}}",
+                 web_error_code_of(status));
+        r = MHD_create_response_from_buffer(strlen(fixed), fixed, MHD_RESPMEM_MUST_COPY);
+        return queue(cs, conn, status, r, "application/json");
+    }
+    r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(text);
         return MHD_NO;
