@@ -402,10 +402,14 @@ static int exists(const char *dir, const char *name)
  */
 START_TEST(test_web_start_removes_stale_temporaries)
 {
-    static const char *const stale[] = {"upload.a1B2c3", "upload.", "train-7.mgm",
+    static const char *const stale[] = {"upload.a1B2c3", "upload.XXXXXX", "train-7.mgm",
                                         "train-123.mgm.tmp.4242"};
-    static const char *const kept[] = {"notes.txt", "upload", "xupload.abc", "train-7.csv",
-                                       "train.mgm", "my-train-1.mgm", "sub/upload.abc"};
+    /* mkstemp's names are "upload." and 6 letters or digits; pids and job ids are digits */
+    static const char *const kept[] = {
+        "notes.txt",         "upload",         "upload.",         "upload.abcde",
+        "upload.toolongname", "upload.abc-ef", "xupload.abcdef",  "train-7.csv",
+        "train.mgm",         "train-.mgm",     "train-7x.mgm",    "my-train-1.mgm",
+        "train-7.mgm.tmp.",  "train-7.mgm.tmp.12a", "train-7.mgm.bak", "sub/upload.abcdef"};
     mg_server_options o = MG_SERVER_OPTIONS_INIT;
     char *store = tu_path("stale"), tmp[600], path[700];
 
@@ -438,6 +442,36 @@ START_TEST(test_web_start_removes_stale_temporaries)
     mg_server_shutdown(srv);
     srv = NULL;
     free(store);
+}
+END_TEST
+
+/*
+ * A tmp/ that is a symbolic link is not swept: it leads to a folder that is
+ * not the store's, whose upload.* and train-*.mgm files belong to someone
+ * else. The server still starts.
+ */
+START_TEST(test_web_start_skips_a_symlinked_tmp)
+{
+    mg_server_options o = MG_SERVER_OPTIONS_INIT;
+    char *store = tu_path("linked"), *other = tu_path("elsewhere"), tmp[600], path[700];
+
+    make_store(store);
+    ck_assert_int_eq(mkdir(other, 0700), 0);
+    snprintf(path, sizeof path, "%s/upload.abcdef", other);
+    tu_write(path, "someone else's");
+    snprintf(path, sizeof path, "%s/train-1.mgm", other);
+    tu_write(path, "someone else's");
+    snprintf(tmp, sizeof tmp, "%s/tmp", store);
+    ck_assert_int_eq(symlink(other, tmp), 0);
+    o.store_dir = store;
+    o.listen = "127.0.0.1:0";
+    ck_assert_msg(mg_server_start(&srv, &o) == MG_OK, "start: %s", mg_error_last());
+    ck_assert_msg(exists(other, "upload.abcdef"), "a file behind the tmp/ link was removed");
+    ck_assert_msg(exists(other, "train-1.mgm"), "a file behind the tmp/ link was removed");
+    mg_server_shutdown(srv);
+    srv = NULL;
+    free(store);
+    free(other);
 }
 END_TEST
 
@@ -604,6 +638,7 @@ static Suite *web_suite(void)
     tcase_add_test(plain, test_web_client_refuses_unsafe_bytes);
     tcase_add_test(plain, test_web_start_removes_stale_temporaries);
     tcase_add_test(plain, test_web_second_server_on_a_store_refused);
+    tcase_add_test(plain, test_web_start_skips_a_symlinked_tmp);
     suite_add_tcase(s, plain);
     return s;
 }

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -137,39 +136,81 @@ static void apply_defaults(mg_server_options *o)
         o->drain_s = 30;
 }
 
-/*
- * What a crash can leave in tmp/: streamed uploads (request.c, mkstemp), a
- * trained model not yet registered (route_versions.c) and a half-written
- * copy of one (mg_file_write_atomic's "<path>.tmp.<pid>"). Nothing else is
- * ours to remove.
- */
-static const char *const stale_patterns[] = {"upload.*", "train-*.mgm", "train-*.mgm.tmp.*"};
+/* Skip 1 or more decimal digits at *p; 0 when there is none. */
+static int skip_digits(const char **p)
+{
+    const char *q = *p;
+    while (**p >= '0' && **p <= '9')
+        ++*p;
+    return *p > q;
+}
 
+/*
+ * What a crash can leave in tmp/, by the exact shapes of the names: a
+ * streamed upload (request.c, mkstemp's "upload." and six letters or
+ * digits), a trained model not yet registered (route_versions.c,
+ * "train-<job>.mgm") and a half-written copy of one (mg_file_write_atomic's
+ * "train-<job>.mgm.tmp.<pid>"). Nothing else is ours to remove.
+ */
 static int is_stale(const char *name)
 {
-    for (size_t i = 0; i < sizeof stale_patterns / sizeof stale_patterns[0]; i++)
-        if (fnmatch(stale_patterns[i], name, FNM_PATHNAME | FNM_PERIOD) == 0)
-            return 1;
-    return 0;
+    const char *p;
+
+    if (strncmp(name, "upload.", 7) == 0) {
+        p = name + 7;
+        for (int i = 0; i < 6; i++)
+            if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+                  (p[i] >= '0' && p[i] <= '9')))
+                return 0;
+        return p[6] == '\0';
+    }
+    if (strncmp(name, "train-", 6) != 0)
+        return 0;
+    p = name + 6;
+    if (!skip_digits(&p) || strncmp(p, ".mgm", 4) != 0)
+        return 0;
+    p += 4;
+    if (*p == '\0')
+        return 1;
+    if (strncmp(p, ".tmp.", 5) != 0)
+        return 0;
+    p += 5;
+    return skip_digits(&p) && *p == '\0';
 }
 
 /*
  * Remove the regular files of tmp/ a crash left behind. No request or job
  * runs yet, so none of them is in use. Best effort: a file that cannot be
- * removed is logged and the start goes on.
+ * removed is logged and the start goes on. A tmp/ that is not a real
+ * folder (a symbolic link to one) is left alone: what it leads to is not
+ * the store's.
  */
 static void sweep_tmp(const char *tmp_dir)
 {
-    DIR *d = opendir(tmp_dir);
+    struct stat st;
+    DIR *d = NULL;
     struct dirent *e;
     unsigned removed = 0;
+    int fd;
 
-    if (!d) {
+    if (lstat(tmp_dir, &st) != 0) {
+        mg_log_warn("%s: cannot look at it to remove stale files: %s", tmp_dir, strerror(errno));
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        mg_log_warn("%s: not a directory but %s: stale files are not removed", tmp_dir,
+                    S_ISLNK(st.st_mode) ? "a symbolic link" : "another kind of file");
+        return;
+    }
+    /* O_NOFOLLOW: tmp/ replaced by a link since the lstat() is refused too. */
+    if ((fd = open(tmp_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+        !(d = fdopendir(fd))) {
         mg_log_warn("%s: cannot list it to remove stale files: %s", tmp_dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return;
     }
     while ((e = readdir(d))) {
-        struct stat st;
         if (!is_stale(e->d_name) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             !S_ISREG(st.st_mode))
             continue;
