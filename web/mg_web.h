@@ -7,7 +7,7 @@
 
 /* Roles in increasing power (DESIGN §4); a route names the least it needs. */
 typedef enum mg_web_role {
-    MG_WEB_ROLE_NONE = 0, /* no token needed (/health, /openapi.json) */
+    MG_WEB_ROLE_NONE = 0, /* no token needed (/health, the UI page: /, /ui/{file}) */
     MG_WEB_ROLE_VIEWER = 1,
     MG_WEB_ROLE_SUBMITTER = 2,
     MG_WEB_ROLE_REVIEWER = 3,
