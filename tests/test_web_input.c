@@ -76,6 +76,9 @@ static void teardown(void)
     mg_server_shutdown(srv);
 }
 
+/* The status line and headers of the last answer raw() read. */
+static char seen_head[4096];
+
 /* Send raw bytes (a whole request) and read the answer; returns the status, body in *body. */
 static unsigned raw(char **body, const char *head, const void *data, size_t len)
 {
@@ -107,6 +110,7 @@ static unsigned raw(char **body, const char *head, const void *data, size_t len)
     ck_assert_msg(in.len > 12, "no answer to: %.60s", head);
     status = (unsigned)atoi(in.ptr + 9);
     b = strstr(in.ptr, "\r\n\r\n");
+    snprintf(seen_head, sizeof seen_head, "%.*s", (int)(b ? b - in.ptr + 2 : 0), in.ptr);
     *body = strdup(b ? b + 4 : "");
     mg_buf_free(&in);
     return status;
@@ -380,6 +384,52 @@ START_TEST(test_web_input_non_utf8_path_named)
 }
 END_TEST
 
+/* Header `line` ("Name: value") appears in `head` exactly once. */
+static void one_header(const char *head, const char *line)
+{
+    char want[256];
+    const char *at;
+
+    snprintf(want, sizeof want, "\r\n%s\r\n", line);
+    ck_assert_msg((at = strstr(head, want)) != NULL, "no '%s' in:\n%s", line, head);
+    ck_assert_msg(!strstr(at + 1, want), "'%s' twice in:\n%s", line, head);
+}
+
+/*
+ * The 413 written straight to the socket mid-body carries the headers of
+ * the one libmicrohttpd sends when Content-Length is past the limit.
+ */
+START_TEST(test_web_input_early_413_headers)
+{
+    mg_buf chunks = MG_BUF_INIT;
+    char head[512], queued[4096], *body;
+    static const char *const lines[] = {"Content-Type: application/json",
+                                        "Cache-Control: no-store", "Connection: close"};
+
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+             "Content-Length: 5000\r\n\r\n",
+             admin);
+    ck_assert_uint_eq(raw(&body, head, NULL, 0), 413);
+    free(body);
+    snprintf(queued, sizeof queued, "%s", seen_head);
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+             admin);
+    open_chunks(&chunks, 5, 1000, ' ');
+    ck_assert_uint_eq(raw(&body, head, chunks.ptr, chunks.len), 413);
+    free(body);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        one_header(queued, lines[i]);
+        one_header(seen_head, lines[i]);
+    }
+    ck_assert_ptr_nonnull(strstr(seen_head, "\r\nDate: "));
+    mg_buf_free(&chunks);
+}
+END_TEST
+
 /*
  * Closing the connection after a 413 answered mid-body is deliberate, not
  * an internal error: libmicrohttpd's "Application reported internal error,
@@ -466,6 +516,7 @@ int main(void)
     tcase_add_test(tc, test_web_input_chunked_upload_413_at_the_limit);
     tcase_add_test(tc, test_web_input_chunked_413_logs_no_internal_error);
     tcase_add_test(tc, test_web_input_non_utf8_path_named);
+    tcase_add_test(tc, test_web_input_early_413_headers);
     tcase_add_test(tc, test_web_input_wrong_content_type_and_names);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -84,21 +84,47 @@ static void stash(conn_state *cs, unsigned status)
              *mg_error_last() ? mg_error_last() : mg_strerror(mg_error_code()));
 }
 
+/* A header line of an answer. */
+typedef struct header {
+    const char *name;
+    const char *value;
+} header;
+
+#define HEADERS_MAX 5
+
+/*
+ * The headers of an answer besides the transport's own (Date,
+ * Content-Length, Connection), in one list: queue() hands them to
+ * libmicrohttpd and answer_now() writes them itself, and neither can
+ * drift from the other. Returns how many of out[] it filled.
+ */
+static size_t reply_headers(header out[HEADERS_MAX], const conn_state *cs, unsigned status,
+                            const char *ctype)
+{
+    size_t n = 0;
+
+    out[n++] = (header){MHD_HTTP_HEADER_CONTENT_TYPE, ctype};
+    out[n++] = (header){MHD_HTTP_HEADER_CACHE_CONTROL, "no-store"};
+    if (status == 401)
+        out[n++] = (header){MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"modelgov\""};
+    if (status == 405 && cs->allow[0])
+        out[n++] = (header){MHD_HTTP_HEADER_ALLOW, cs->allow};
+    if (cs->rep.location[0])
+        out[n++] = (header){MHD_HTTP_HEADER_LOCATION, cs->rep.location};
+    return n;
+}
+
 static enum MHD_Result queue(conn_state *cs, struct MHD_Connection *conn, unsigned status,
                              struct MHD_Response *r, const char *ctype)
 {
+    header h[HEADERS_MAX];
+    size_t n = reply_headers(h, cs, status, ctype);
     enum MHD_Result ok;
 
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (status == 401)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"modelgov\"");
-    if (status == 405 && cs->allow[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, cs->allow);
-    if (cs->rep.location[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, cs->rep.location);
+    for (size_t i = 0; i < n; i++)
+        MHD_add_response_header(r, h[i].name, h[i].value);
     ok = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     cs->status = status;
@@ -204,7 +230,9 @@ static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_serv
     char *text, date[64];
     struct tm tm;
     time_t now = time(NULL);
-    size_t sent;
+    header h[HEADERS_MAX];
+    size_t sent, n;
+    int rc;
 
     if (s->tls_cert_pem || !(ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)))
         return 0;
@@ -221,18 +249,20 @@ static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_serv
     }
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (mg_buf_printf(&out,
-                      "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
-                      "Content-Type: application/json\r\nCache-Control: no-store\r\n"
-                      "Date: %s\r\n\r\n%s",
-                      cs->err_status, reason && *reason ? reason : "Error", strlen(text), date,
-                      text) < 0) {
-        free(text);
+    n = reply_headers(h, cs, cs->err_status, "application/json");
+    rc = mg_buf_printf(&out, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
+                             "Date: %s\r\n",
+                       cs->err_status, reason && *reason ? reason : "Error", strlen(text), date);
+    for (size_t i = 0; rc == MG_OK && i < n; i++)
+        rc = mg_buf_printf(&out, "%s: %s\r\n", h[i].name, h[i].value);
+    if (rc == MG_OK)
+        rc = mg_buf_printf(&out, "\r\n%s", text);
+    free(text);
+    if (rc < 0) {
         mg_buf_free(&out);
         mg_error_clear();
         return 0;
     }
-    free(text);
     sent = send_once(ci->connect_fd, out.ptr, out.len);
     if (sent == out.len)
         shutdown(ci->connect_fd, SHUT_WR);
