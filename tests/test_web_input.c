@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static mg_server *srv;
@@ -79,16 +81,12 @@ static void teardown(void)
 /* The status line and headers of the last answer raw() read. */
 static char seen_head[4096];
 
-/* Send raw bytes (a whole request) and read the answer; returns the status, body in *body. */
-static unsigned raw(char **body, const char *head, const void *data, size_t len)
+/* A connection to the server, reads timing out after 10 s. */
+static int dial(void)
 {
     struct sockaddr_in a;
     struct timeval tv = {10, 0};
-    mg_buf in = MG_BUF_INIT;
-    char buf[4096];
-    const char *b;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    unsigned status;
 
     ck_assert_int_ge(fd, 0);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -97,6 +95,18 @@ static unsigned raw(char **body, const char *head, const void *data, size_t len)
     a.sin_port = htons((uint16_t)mg_server_port(srv));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Send raw bytes (a whole request) and read the answer; returns the status, body in *body. */
+static unsigned raw(char **body, const char *head, const void *data, size_t len)
+{
+    mg_buf in = MG_BUF_INIT;
+    char buf[4096];
+    const char *b;
+    int fd = dial();
+    unsigned status;
+
     ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
     if (len)
         send(fd, data, len, MSG_NOSIGNAL); /* may be cut short by an early 413 */
@@ -384,6 +394,52 @@ START_TEST(test_web_input_non_utf8_path_named)
 }
 END_TEST
 
+/*
+ * After the early 413 the server goes on reading the body (and drops it)
+ * until its end, then closes: a client that goes on sending is not cut off
+ * with a reset, which could destroy the 413 before the client reads it.
+ */
+START_TEST(test_web_input_early_413_reads_to_the_end)
+{
+    mg_buf chunks = MG_BUF_INIT, more = MG_BUF_INIT, in = MG_BUF_INIT;
+    char head[512], buf[4096];
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    int fd = dial();
+    ssize_t r;
+
+    snprintf(head, sizeof head,
+             "POST /api/v1/webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+             admin);
+    open_chunks(&chunks, 5, 1000, ' '); /* 5000 bytes > 4096 */
+    ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    ck_assert_int_eq(send(fd, chunks.ptr, chunks.len, MSG_NOSIGNAL), (ssize_t)chunks.len);
+    while ((r = recv(fd, buf, sizeof buf, 0)) > 0) /* the 413, then the server's FIN */
+        ck_assert_int_eq(mg_buf_put(&in, buf, (size_t)r), MG_OK);
+    ck_assert_int_eq(r, 0);
+    ck_assert_msg(strncmp(in.ptr, "HTTP/1.1 413 ", 13) == 0, "%s", in.ptr);
+    /* the body goes on: with the connection closed, the second send would fail (EPIPE) */
+    open_chunks(&more, 2, 1000, ' ');
+    for (int i = 0; i < 2; i++) {
+        nanosleep(&pause, NULL);
+        ck_assert_msg(send(fd, more.ptr, more.len, MSG_NOSIGNAL) == (ssize_t)more.len,
+                      "send %d after the 413: %s", i + 1, strerror(errno));
+    }
+    nanosleep(&pause, NULL);
+    ck_assert_int_eq(send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL), 5);
+    /* the body has ended: the server closes, cleanly */
+    shutdown(fd, SHUT_WR);
+    errno = 0;
+    r = recv(fd, buf, sizeof buf, 0);
+    ck_assert_msg(r == 0, "recv after the body's end: %zd (%s)", r, strerror(errno));
+    close(fd);
+    mg_buf_free(&in);
+    mg_buf_free(&chunks);
+    mg_buf_free(&more);
+    still_up();
+}
+END_TEST
+
 /* Header `line` ("Name: value") appears in `head` exactly once. */
 static void one_header(const char *head, const char *line)
 {
@@ -517,6 +573,7 @@ int main(void)
     tcase_add_test(tc, test_web_input_chunked_413_logs_no_internal_error);
     tcase_add_test(tc, test_web_input_non_utf8_path_named);
     tcase_add_test(tc, test_web_input_early_413_headers);
+    tcase_add_test(tc, test_web_input_early_413_reads_to_the_end);
     tcase_add_test(tc, test_web_input_wrong_content_type_and_names);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -232,7 +232,7 @@ static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_serv
     time_t now = time(NULL);
     header h[HEADERS_MAX];
     size_t sent, n;
-    int rc;
+    int rc, whole;
 
     if (s->tls_cert_pem || !(ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)))
         return 0;
@@ -264,14 +264,15 @@ static int answer_now(conn_state *cs, struct MHD_Connection *conn, const mg_serv
         return 0;
     }
     sent = send_once(ci->connect_fd, out.ptr, out.len);
-    if (sent == out.len)
+    whole = sent == out.len; /* before mg_buf_free() zeroes out.len */
+    if (whole)
         shutdown(ci->connect_fd, SHUT_WR);
     mg_buf_free(&out);
     if (sent == 0)
         return 0;
     cs->status = cs->err_status; /* for the metrics */
     cs->answered_raw = 1;
-    return sent == out.len ? 1 : -1;
+    return whole ? 1 : -1;
 }
 
 /* Close a connection answered by answer_now(): deliberate, so not logged as an error. */
