@@ -20,6 +20,11 @@ static int by_score(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static const char *not_finite_name(double v)
+{
+    return isnan(v) ? "NaN" : v > 0 ? "infinite" : "minus infinite";
+}
+
 int mg_metrics_auc(double *out, const double *y, const double *score, size_t n)
 {
     scored *v;
@@ -30,8 +35,8 @@ int mg_metrics_auc(double *out, const double *y, const double *score, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(score[i])) {
             free(v);
-            return mg_error_set(MG_EINVAL, "metrics: score of row %zu is not a finite number (%g)",
-                                i, score[i]);
+            return mg_error_set(MG_EINVAL, "metrics: the score of row %zu is %s", i,
+                                not_finite_name(score[i]));
         }
         v[i].s = score[i];
         v[i].pos = y[i] > 0.5;
@@ -145,18 +150,19 @@ static int classification(mg_metrics *m, const double *y, const double *pred, si
 }
 
 /* A NaN or infinite prediction (a model that diverged) has no metric: say so rather than
- * return NaN figures or sort NaN scores. */
+ * return NaN figures or sort NaN scores. Rows count from 0 in the evaluated order. */
 static int check_finite(const double *y, const double *pred, size_t n, size_t width)
 {
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(y[i]))
-            return mg_error_set(MG_EINVAL, "metrics: label of row %zu is not a finite number (%g)",
-                                i, y[i]);
+            return mg_error_set(MG_EINVAL, "metrics: the label of evaluated row %zu is %s", i,
+                                not_finite_name(y[i]));
         for (size_t k = 0; k < width; k++)
             if (!isfinite(pred[i * width + k]))
                 return mg_error_set(MG_EINVAL,
-                                    "metrics: prediction of row %zu is not a finite number (%g);"
-                                    " did training diverge?", i, pred[i * width + k]);
+                                    "metrics: the prediction for evaluated row %zu is %s: the"
+                                    " model diverged (try a smaller learning rate)",
+                                    i, not_finite_name(pred[i * width + k]));
     }
     return MG_OK;
 }

@@ -142,7 +142,6 @@ static int layout(mg_pipeline *p)
     return MG_OK;
 }
 
-/* Mean of the present values; std after mean imputation ((x - mean) / std, std 0 -> 1). */
 /* Mean and sum of squared deviations of the present values times `factor`. With factor 1
  * these are scikit-learn's sums; when they overflow (values near DBL_MAX), the caller runs
  * them again with a power-of-two factor, which scales exactly, and scales the result back. */
@@ -169,6 +168,8 @@ static void moments(double *mean, double *ss, const double *x, const size_t *row
     *mean = m;
 }
 
+/* Mean of the present values; std after mean imputation ((x - mean) / std, std 0 -> 1).
+ * Errors: MG_EINVAL (values spanning more than the largest double, naming the column). */
 static int fit_numeric(input *in, const char *name, const double *x, const size_t *rows, size_t n)
 {
     double mean, ss, lo = INFINITY, hi = -INFINITY;
