@@ -67,6 +67,7 @@ void gov_conn_close(gov_conn *c)
         return;
     for (size_t i = 0; i < c->n; i++)
         sqlite3_finalize(c->cache[i].st);
+    free(c->cache);
     sqlite3_close(c->db);
     free(c);
 }
@@ -83,20 +84,25 @@ sqlite3_stmt *gov_stmt(gov_conn *c, const char *sql)
             return st;
         }
     }
+    /* The SQL texts are the program's literals, a fixed set: the cache holds them all.
+     * (Evicting one could finalize a statement a caller is still stepping.) */
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        struct gov_cached *more = realloc(c->cache, cap * sizeof *more);
+        if (!more) {
+            mg_error_set(MG_ENOMEM, "no memory for %zu prepared statements", cap);
+            return NULL;
+        }
+        c->cache = more;
+        c->cap = cap;
+    }
     if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         gov_db_error(c, "prepare");
         mg_error_set(MG_ERROR, "SQL statement failed to prepare: %s", sqlite3_errmsg(c->db));
         return NULL;
     }
-    if (c->n < GOV_STMT_CACHE) {
-        c->cache[c->n].sql = sql;
-        c->cache[c->n++].st = st;
-    } else { /* full: replace the oldest */
-        sqlite3_finalize(c->cache[0].st);
-        memmove(c->cache, c->cache + 1, (GOV_STMT_CACHE - 1) * sizeof c->cache[0]);
-        c->cache[GOV_STMT_CACHE - 1].sql = sql;
-        c->cache[GOV_STMT_CACHE - 1].st = st;
-    }
+    c->cache[c->n].sql = sql;
+    c->cache[c->n++].st = st;
     return st;
 }
 

@@ -7,16 +7,14 @@
 
 #include "mg_governance.h"
 
-#define GOV_STMT_CACHE 96
-
 /* One SQLite connection and its prepared statements, used by one thread at a time. */
 typedef struct gov_conn {
     sqlite3 *db;
-    struct {
+    struct gov_cached {
         const char *sql;
         sqlite3_stmt *st;
-    } cache[GOV_STMT_CACHE];
-    size_t n;
+    } *cache; /* grows, never evicts: a statement handed out stays valid */
+    size_t n, cap;
     struct gov_conn *next; /* in the reader pool */
 } gov_conn;
 
@@ -70,7 +68,8 @@ void gov_conn_close(gov_conn *c); /* NULL is a no-op */
 
 /*
  * The cached prepared statement for `sql` (a string literal), reset and with
- * bindings cleared. Returns NULL after mg_error_set(MG_ERROR) on failure.
+ * bindings cleared; it stays valid until the connection closes (the cache never
+ * evicts). Returns NULL after mg_error_set(MG_ERROR or MG_ENOMEM) on failure.
  */
 sqlite3_stmt *gov_stmt(gov_conn *c, const char *sql);
 

@@ -605,6 +605,36 @@ START_TEST(test_governance_verify_changed_column)
 }
 END_TEST
 
+/*
+ * A statement handed out by gov_stmt stays valid however many others the connection prepares
+ * after it: a cache that evicted the oldest would finalize one a caller is still stepping
+ * (use after free). 300 distinct statements are prepared between two steps of the first.
+ */
+START_TEST(test_governance_stmt_cache_never_evicts)
+{
+    static char texts[300][48];
+    char db[1024];
+    gov_conn *c = NULL;
+    sqlite3_stmt *q;
+
+    snprintf(db, sizeof db, "%s/db.sqlite", tu_tmpdir());
+    tu_write(db, "");
+    ck_assert_int_eq(gov_conn_open(&c, db, 0), MG_OK);
+    ck_assert_ptr_nonnull(q = gov_stmt(c, "SELECT 1 UNION ALL SELECT 2"));
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(q, 0), 1);
+    for (int i = 0; i < 300; i++) {
+        snprintf(texts[i], sizeof texts[i], "SELECT %d", i);
+        ck_assert_ptr_nonnull(gov_stmt(c, texts[i]));
+    }
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(q, 0), 2);
+    ck_assert_ptr_eq(gov_stmt(c, "SELECT 1 UNION ALL SELECT 2"), q);
+    ck_assert_ptr_eq(gov_stmt(c, texts[7]), gov_stmt(c, texts[7]));
+    gov_conn_close(c);
+}
+END_TEST
+
 /* The record checks alone (the log checks would name a rewritten entry first): its message. */
 static void records_failure(char *msg, size_t n, const char *dir)
 {
@@ -769,6 +799,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_unchecked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_governance_verify_clean_store);
+    tcase_add_test(tc, test_governance_stmt_cache_never_evicts);
     tcase_add_test(tc, test_governance_verify_register_logs_metrics);
     tcase_add_test(tc, test_governance_verify_entry_byte);
     tcase_add_test(tc, test_governance_verify_entry_byte_with_leaf);
