@@ -749,6 +749,23 @@ static void reforge(const char *dir, json_t *st)
     json_decref(m);
 }
 
+/* A statement re-forged without entry `idx` (and the bundle without its file) is refused with
+ * `want`; the bundle's folder is restored after. */
+static void refused_without(const char *dir, const char *re, const json_t *orig, int idx,
+                            const char *want)
+{
+    json_t *st = json_deep_copy(orig);
+
+    drop_index(statement_list(st), idx);
+    ck_assert_int_eq(fx_sh("mv '%s/log/%d.json' '%s/%d.json.kept'", dir, idx, dir, idx), 0);
+    reforge(dir, st);
+    repack(dir, re);
+    expect_refused(re, want);
+    ck_assert_int_eq(fx_sh("mv '%s/%d.json.kept' '%s/log/%d.json'", dir, idx, dir, idx), 0);
+    json_decref(st);
+}
+
+
 /*
  * Statements the store signed itself, with proofs and tree head to match, are still checked
  * against what the entries they list say: re-forged untouched they verify; without the run's
@@ -770,26 +787,13 @@ START_TEST(test_governance_bundle_forged_statement_contents)
     json_decref(st);
 
     /* the run's finish left out */
-    st = json_deep_copy(orig);
-    drop_index(statement_list(st), 3);
-    ck_assert_int_eq(fx_sh("mv '%s/log/3.json' '%s/3.json.kept'", dir, dir), 0);
-    reforge(dir, st);
-    repack(dir, re);
-    expect_refused(re, "the signed statement lists no run.finish entry for run 1, which made "
-                       "credit version 1");
-    ck_assert_int_eq(fx_sh("mv '%s/3.json.kept' '%s/log/3.json'", dir, dir), 0);
-    json_decref(st);
-
+    refused_without(dir, re, orig, 3,
+                    "the signed statement lists no run.finish entry for run 1, which made "
+                    "credit version 1");
     /* the approval left out, the stage still "approved" */
-    st = json_deep_copy(orig);
-    drop_index(statement_list(st), 9);
-    ck_assert_int_eq(fx_sh("mv '%s/log/9.json' '%s/9.json.kept'", dir, dir), 0);
-    reforge(dir, st);
-    repack(dir, re);
-    expect_refused(re, "the listed transitions leave credit version 1 at pending_review, but the "
-                       "signed statement says approved (a transition is missing)");
-    ck_assert_int_eq(fx_sh("mv '%s/9.json.kept' '%s/log/9.json'", dir, dir), 0);
-    json_decref(st);
+    refused_without(dir, re, orig, 9,
+                    "the listed transitions leave credit version 1 at pending_review, but the "
+                    "signed statement says approved (a transition is missing)");
 
     /* entry 12 (a token) listed too */
     ck_assert_int_eq(mg_store_open(&s, store_dir), MG_OK);
