@@ -16,20 +16,22 @@ static int print_json(json_t *out)
 
 /*
  * A check that failed (MG_EVERIFY, or MG_EPARSE: a damaged archive) says
- * "verification failed" (after `where`, if any). Anything else never got as
- * far as checking: a bad flag (MG_EINVAL, e.g. --trusted-key naming no key),
- * a missing store or bundle (MG_ENOTFOUND), an unreadable one (MG_EIO) or
- * an internal error; it says only what is wrong.
+ * "verification failed" (after `where`, if any). A bad flag (MG_EINVAL, e.g.
+ * --trusted-key naming no key), a missing store or bundle (MG_ENOTFOUND) or
+ * an unreadable one (MG_EIO) never got as far as checking and says only what
+ * is wrong. An internal error (a table dropped from the database makes SQL
+ * fail to prepare) says where checking stopped.
  */
 static int fail_verify(int rc, const char *where)
 {
+    const char *how = rc == MG_EVERIFY || rc == MG_EPARSE ? "verification failed" : NULL;
     char why[900];
 
-    if (rc != MG_EVERIFY && rc != MG_EPARSE)
+    if (rc == MG_EINVAL || rc == MG_ENOTFOUND || rc == MG_EIO)
         return cli_fail(rc);
     snprintf(why, sizeof why, "%s", mg_error_last());
-    return cli_fail(mg_error_set(rc, "%s%sverification failed: %s", where ? where : "",
-                                 where ? ": " : "", why));
+    return cli_fail(mg_error_set(rc, "%s%s%s: %s", where ? where : "", where ? ": " : "",
+                                 how ? how : "verification stopped", why));
 }
 
 static int verify_store(const cli_args *a, const char *dir, unsigned threads)

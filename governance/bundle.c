@@ -182,6 +182,7 @@ static int export_prepare(gov_story *story, mg_store *s, const char *model, int6
     gov_version v;
     sqlite3_stmt *st;
     uint64_t records;
+    char why[300];
     int rc;
 
     gov_failure_init(&f);
@@ -200,8 +201,16 @@ static int export_prepare(gov_story *story, mg_store *s, const char *model, int6
                           model, (long long)number, f.msg);
         goto end;
     }
-    if ((rc = gov_log_state_load(&log, c)) == MG_OK)
-        rc = gov_story_read(story, c, model, number, (uint64_t)log.size);
+    if ((rc = gov_log_state_load(&log, c)) < 0 ||
+        (rc = gov_story_read(story, c, model, number, (uint64_t)log.size)) < 0 ||
+        (rc = gov_story_signed(story, c, s->keys, why, sizeof why)) < 0)
+        goto end;
+    if (rc == 0)
+        rc = mg_error_set(MG_EVERIFY, "%s version %lld not exported: %s (see 'modelgov verify "
+                                      "--store')",
+                          model, (long long)number, why);
+    else
+        rc = MG_OK;
 end:
     if ((st = gov_stmt(c, "COMMIT")))
         gov_step_done(c, st, "COMMIT");

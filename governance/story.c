@@ -73,14 +73,50 @@ gov_story_part gov_story_part_of(const json_t *reg, const json_t *start, uint64_
     return GOV_STORY_NONE;
 }
 
+int gov_stack_root(unsigned char root[MG_SHA256_LEN], const unsigned char (*stack)[MG_SHA256_LEN],
+                   size_t depth)
+{
+    unsigned char h[MG_SHA256_LEN];
+    int rc;
+
+    if (depth == 0)
+        return mg_sha256_digest(root, "", 0);
+    memcpy(h, stack[depth - 1], MG_SHA256_LEN);
+    for (size_t i = depth - 1; i-- > 0;)
+        if ((rc = mg_merkle_node_hash(h, stack[i], h)) < 0)
+            return rc;
+    memcpy(root, h, MG_SHA256_LEN);
+    return MG_OK;
+}
+
+/* Entry `hashed` (the next one) into the story's Merkle tree: its leaf, then each subtree
+ * it completes. */
+static int push_leaf(gov_story *st, const char *body, size_t len)
+{
+    unsigned char h[MG_SHA256_LEN];
+    int rc;
+
+    if ((rc = mg_merkle_leaf_hash(h, body, len)) < 0)
+        return rc;
+    for (uint64_t n = st->hashed; n & 1; n >>= 1)
+        if ((rc = mg_merkle_node_hash(h, st->stack[--st->depth], h)) < 0)
+            return rc;
+    memcpy(st->stack[st->depth++], h, MG_SHA256_LEN);
+    st->hashed++;
+    return MG_OK;
+}
+
 /*
- * Each entry of [from, to) that may be part of a story, parsed, to `fn`; fn returns 0 to go on.
- * Entries whose bytes are damaged are skipped: `modelgov verify --store` names them.
+ * Each entry of [from, to) that may be part of a story (and, when `only` is set, has that
+ * action), parsed, to `fn`; fn returns 0 to go on. Every entry's bytes, part of the story or
+ * not, go into the story's Merkle tree the first time they are read: gov_story_signed() then
+ * holds the bytes read against the signed tree head, so an entry altered or relabelled
+ * behind the log's back is caught, never skipped. An entry that does not parse is damaged.
  */
 typedef int (*entry_fn)(gov_story *st, uint64_t idx, const json_t *entry, void *arg);
 
-static int each_entry(gov_story *st, gov_conn *c, uint64_t from, uint64_t to, entry_fn fn,
-                      void *arg)
+static int each_entry(gov_story *st, gov_conn *c, uint64_t from, uint64_t to,
+                      const char *const *only, entry_fn fn, void *arg)
 {
     sqlite3_stmt *q = gov_stmt(c, "SELECT idx, body FROM log_entries WHERE idx >= ? AND idx < ? "
                                   "ORDER BY idx");
@@ -94,12 +130,20 @@ static int each_entry(gov_story *st, gov_conn *c, uint64_t from, uint64_t to, en
         uint64_t idx = (uint64_t)sqlite3_column_int64(q, 0);
         const char *body = (const char *)sqlite3_column_blob(q, 1);
         size_t len = (size_t)sqlite3_column_bytes(q, 1);
+        int want = 0;
         json_t *e;
 
-        if (!maybe_story(body, len, idx))
+        if (idx == st->hashed && (rc = push_leaf(st, body, len)) < 0)
+            break;
+        for (size_t i = 0; only && only[i]; i++)
+            want |= gov_entry_action_is(body, len, only[i]);
+        if (only ? !want : !maybe_story(body, len, idx))
             continue;
-        if (!(e = json_loadb(body, len, 0, NULL)))
-            continue;
+        if (!(e = json_loadb(body, len, 0, NULL))) {
+            rc = mg_error_set(MG_EVERIFY, "log entry %llu is not JSON (see 'modelgov verify "
+                                          "--store')", (unsigned long long)idx);
+            break;
+        }
         rc = fn(st, idx, e, arg);
         json_decref(e);
         if (rc < 0)
@@ -158,13 +202,15 @@ int gov_story_extend(gov_story *st, gov_conn *c, uint64_t size)
 {
     int rc = MG_OK;
 
-    if (size > st->size && (rc = each_entry(st, c, st->size, size, add_part, NULL)) == MG_OK)
+    if (size > st->size &&
+        (rc = each_entry(st, c, st->size, size, NULL, add_part, NULL)) == MG_OK)
         st->size = size;
     return rc;
 }
 
 int gov_story_read(gov_story *st, gov_conn *c, const char *model, int64_t number, uint64_t size)
 {
+    static const char *const first[] = {"version.register", "run.start", NULL};
     find_arg a = {model, number, json_object()};
     const json_t *run;
     char key[32];
@@ -176,7 +222,7 @@ int gov_story_read(gov_story *st, gov_conn *c, const char *model, int64_t number
         rc = mg_error_set(MG_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = each_entry(st, c, 0, size, find_registration, &a)) < 0)
+    if ((rc = each_entry(st, c, 0, size, first, find_registration, &a)) < 0)
         goto done;
     if (!st->reg) {
         rc = mg_error_set(MG_ENOTFOUND, "the log's first %llu entries register no version %lld "
@@ -193,6 +239,79 @@ int gov_story_read(gov_story *st, gov_conn *c, const char *model, int64_t number
 done:
     json_decref(a.starts);
     return rc;
+}
+
+/* Is `id` a key id (64 lower-case hex digits), safe to make a file name of? */
+static int is_key_id(const char *id)
+{
+    size_t i = 0;
+
+    for (; id && i < 64; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return id && id[64] == '\0';
+}
+
+int gov_story_signed(gov_story *st, gov_conn *c, const char *keys_dir, char *why, size_t n)
+{
+    sqlite3_stmt *q = gov_stmt(c, "SELECT size, root, time, body, key_id, sig FROM tree_heads "
+                                  "ORDER BY size DESC LIMIT 1");
+    unsigned char root[MG_SHA256_LEN];
+    char hex[MG_SHA256_HEX];
+    char path[4096];
+    mg_buf want = MG_BUF_INIT;
+    mg_key *key = NULL;
+    uint64_t size;
+    const char *time, *key_id;
+    int rc, ok = 0;
+
+    if (!q)
+        return MG_ERROR;
+    if ((rc = gov_stack_root(root, (const unsigned char(*)[MG_SHA256_LEN])st->stack,
+                             st->depth)) < 0)
+        return rc;
+    mg_sha256_hex(hex, root);
+    if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+        rc = rc == SQLITE_DONE ? MG_OK : gov_db_error(c, "tree_heads");
+        snprintf(why, n, "the store has no signed tree head");
+        goto done;
+    }
+    size = (uint64_t)sqlite3_column_int64(q, 0);
+    time = (const char *)sqlite3_column_text(q, 2);
+    key_id = (const char *)sqlite3_column_text(q, 4);
+    rc = MG_OK;
+    if (size != st->hashed) {
+        snprintf(why, n, "the latest signed tree head covers %llu entries, the log holds %llu",
+                 (unsigned long long)size, (unsigned long long)st->hashed);
+    } else if (sqlite3_column_bytes(q, 1) != MG_SHA256_LEN ||
+               memcmp(sqlite3_column_blob(q, 1), root, MG_SHA256_LEN) != 0) {
+        snprintf(why, n, "the log's entries hash to root %.16s..., not the root its latest signed "
+                         "tree head (size %llu) vouches for: an entry was altered",
+                 hex, (unsigned long long)size);
+    } else if (!is_key_id(key_id) ||
+               snprintf(path, sizeof path, "%s/%s.pem", keys_dir, key_id) >= (int)sizeof path ||
+               mg_key_load(&key, path) < 0 || strcmp(mg_key_id(key), key_id) != 0) {
+        mg_error_clear();
+        snprintf(why, n, "the latest tree head (size %llu) names signing key %.16s..., which is "
+                         "not one of the store's key files",
+                 (unsigned long long)size, key_id ? key_id : "(none)");
+    } else if ((rc = mg_gov_tree_head_bytes(&want, size, hex, time ? time : "")) < 0) {
+        goto done;
+    } else if ((size_t)sqlite3_column_bytes(q, 3) != want.len ||
+               memcmp(sqlite3_column_blob(q, 3), want.ptr, want.len) != 0 ||
+               sqlite3_column_bytes(q, 5) != MG_ED25519_SIG_LEN ||
+               mg_key_verify(key, want.ptr, want.len, sqlite3_column_blob(q, 5)) != MG_OK) {
+        mg_error_clear();
+        snprintf(why, n, "the latest tree head (size %llu) is not signed by key %.16s...",
+                 (unsigned long long)size, key_id);
+    } else {
+        ok = 1;
+    }
+done:
+    mg_key_free(key);
+    mg_buf_free(&want);
+    sqlite3_reset(q);
+    return rc < 0 ? rc : ok;
 }
 
 void gov_story_free(gov_story *st)

@@ -43,7 +43,26 @@ typedef struct gov_story {
     json_t *list;     /* the story's entry indices, increasing (owned) */
     char stage[24];   /* the `to` of its last transition, or "registered" */
     uint64_t size;    /* the entries read: [0, size) */
+    /* the Merkle tree of the entries [0, hashed) as read, their bytes hashed here: the
+     * perfect subtrees still open, largest first (RFC 6962's stack) */
+    unsigned char stack[64][MG_SHA256_LEN];
+    size_t depth;
+    uint64_t hashed;
 } gov_story;
+
+/* The root of the tree whose open perfect subtrees are stack[0..depth) (SHA-256("") when
+ * empty). Errors: MG_ERROR (OpenSSL). */
+int gov_stack_root(unsigned char root[MG_SHA256_LEN], const unsigned char (*stack)[MG_SHA256_LEN],
+                   size_t depth);
+
+/*
+ * Is the story's log the log the store signed? The root of the entries read (their bytes,
+ * hashed as they were read; never the stored leaves or nodes) must be the root of the latest
+ * tree head, which must cover exactly them and carry a valid signature by the key it names,
+ * loaded from the store's key files in `keys_dir` (which a database writer cannot add to).
+ * One line in `why` when not. Returns 1 (signed), 0 (not; why says how) or a negative code.
+ */
+int gov_story_signed(gov_story *st, gov_conn *c, const char *keys_dir, char *why, size_t n);
 
 /*
  * Read the story of `model` version `number` among the log's first `size`

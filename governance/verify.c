@@ -1,6 +1,7 @@
 /* verify.c - `modelgov verify --store`: recompute and check everything the store claims. */
 #include "hash.h"
 #include "inventory.h"
+#include "story.h"
 #include "verify.h"
 
 #include <dirent.h>
@@ -187,17 +188,7 @@ static int range_push(vstate *v, range *r, const unsigned char leaf[MG_SHA256_LE
 
 static int range_root(unsigned char root[MG_SHA256_LEN], const range *r)
 {
-    unsigned char h[MG_SHA256_LEN];
-    int rc;
-
-    if (r->depth == 0)
-        return mg_sha256_digest(root, "", 0);
-    memcpy(h, r->stack[r->depth - 1], MG_SHA256_LEN);
-    for (size_t i = r->depth - 1; i-- > 0;)
-        if ((rc = mg_merkle_node_hash(h, r->stack[i], h)) < 0)
-            return rc;
-    memcpy(root, h, MG_SHA256_LEN);
-    return MG_OK;
+    return gov_stack_root(root, (const unsigned char(*)[MG_SHA256_LEN])r->stack, r->depth);
 }
 
 /* The tree head row `th` (size, root, time, body, key_id, sig) against the recomputed tree. */

@@ -607,6 +607,59 @@ START_TEST(test_governance_bundle_export_refuses_damaged_store)
 }
 END_TEST
 
+/* Entries and tree heads altered behind the log's back (the triggers dropped first), where the
+ * inventory is made to agree: what export says instead of vouching for them. */
+static const struct {
+    const char *name, *stmt, *want;
+} altered_log[] = {
+    /* the approval relabelled as an export (no row needed), its row gone, the stage rolled back */
+    {"relabelled",
+     "DROP TRIGGER log_entries_no_update; UPDATE log_entries SET body = replace(body, "
+     "'\"action\":\"version.transition\"', '\"action\":\"audit.export\"'), action = "
+     "'audit.export' WHERE idx = 9; DELETE FROM transitions WHERE log_index = 9; UPDATE versions "
+     "SET stage = 'pending_review' WHERE id = 1",
+     "an entry was altered"},
+    {"head-signature",
+     "DROP TRIGGER tree_heads_no_update; UPDATE tree_heads SET sig = zeroblob(64) WHERE size = "
+     "(SELECT max(size) FROM tree_heads)",
+     "is not signed by key"},
+    {"head-key",
+     "DROP TRIGGER tree_heads_no_update; UPDATE tree_heads SET key_id = '../../../etc/passwd' "
+     "WHERE size = (SELECT max(size) FROM tree_heads)",
+     "names signing key ../../../etc/pas..., which is not one of the store's key files"},
+};
+
+/*
+ * Export reads every entry's bytes and holds their Merkle root against the latest tree head
+ * and its signature by a key file of the store: a log altered without the key is refused, not
+ * signed for (and nothing is appended).
+ */
+START_TEST(test_governance_bundle_export_refuses_altered_log)
+{
+    char *dir = copy_store(altered_log[_i].name), *tar = tu_path("altered.tar");
+    json_t *th = NULL, *sum = NULL;
+    mg_store *s = NULL;
+    mg_actor local;
+
+    mg_actor_local(&local);
+    store_sql(dir, altered_log[_i].stmt);
+    ck_assert_int_eq(mg_store_open(&s, dir), MG_OK);
+    ck_assert_int_eq(mg_gov_audit_export(&sum, s, &local, "credit", 1, tar), MG_EVERIFY);
+    ck_assert_msg(strncmp(mg_error_last(), "credit version 1 not exported: ", 31) == 0 &&
+                      strstr(mg_error_last(), altered_log[_i].want) &&
+                      strstr(mg_error_last(), "(see 'modelgov verify --store')"),
+                  "%s", mg_error_last());
+    ck_assert_ptr_null(sum);
+    ck_assert_int_eq(mg_gov_tree_head(&th, s), MG_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(th, "size")), FIXTURE_ENTRIES + 1);
+    json_decref(th);
+    mg_store_close(s);
+    ck_assert_int_ne(fx_sh("test -e '%s'", tar), 0);
+    free(tar);
+    free(dir);
+}
+END_TEST
+
 /*
  * The statement's list and stage come from the signed entries, not the tables: on a store with
  * the approval's and the comment's rows gone, the stage rolled back and the run's finish
@@ -1012,6 +1065,8 @@ int main(void)
     tcase_add_test(tc, test_governance_bundle_statement_signature);
     tcase_add_loop_test(tc, test_governance_bundle_export_refuses_damaged_store, 0,
                         (int)(sizeof damaged / sizeof *damaged));
+    tcase_add_loop_test(tc, test_governance_bundle_export_refuses_altered_log, 0,
+                        (int)(sizeof altered_log / sizeof *altered_log));
     tcase_add_test(tc, test_governance_bundle_story_from_log);
     tcase_add_test(tc, test_governance_bundle_forged_statement_contents);
     tcase_add_test(tc, test_governance_bundle_statement_shape);
