@@ -169,10 +169,11 @@ static json_t *hash_array(const mg_merkle_proof *p)
 }
 
 /*
- * Before anything is logged, on a connection of its own (the record checks prepare many
- * statements) and in one snapshot: the version exists, the inventory agrees with the log (the
- * record checks of `modelgov verify --store`: a store whose tables were edited behind the log's
- * back is refused, not vouched for), and the version's story as the log's entries tell it.
+ * Before anything is logged, on a read connection of its own and in one snapshot: the version
+ * exists, the inventory agrees with the log (the record checks of `modelgov verify --store`: a
+ * store whose tables were edited behind the log's back is refused, not vouched for), the
+ * version's story as the log's entries tell it, and those entries are the ones the store
+ * signed (their recomputed root is the latest signed tree head's).
  */
 static int export_prepare(gov_story *story, mg_store *s, const char *model, int64_t number)
 {

@@ -696,8 +696,9 @@ int mg_gov_verify_store(mg_gov_verify_summary *out, const char *dir, unsigned th
  * "statement":{"index","time","key_id","stage","root"}. A failure after the
  * statement was logged leaves it in the log (an export that wrote no file).
  * Errors: MG_ENOTFOUND, MG_EPERM (no actor), MG_EVERIFY (the inventory
- * disagrees with the log), MG_ECONFLICT (the key was rotated in the same
- * commit: export again), MG_EIO.
+ * disagrees with the log, or the entries are not the ones the latest signed
+ * tree head covers), MG_ECONFLICT (the key was rotated in the same commit:
+ * export again), MG_EIO, MG_ENOMEM.
  */
 int mg_gov_audit_export(json_t **summary, mg_store *s, const mg_actor *by, const char *model,
                         int64_t number, const char *path);

@@ -104,8 +104,8 @@ int gov_trusted_key_id(char out[MG_SHA256_HEX], const char *arg);
 
 /*
  * The inventory rows against the log entries that made them (records.c),
- * inside the caller's read transaction on `c` (a connection of its own: the
- * checks prepare many statements); failures go to `f`, ranked by the entry
+ * inside the caller's read transaction on `c` (a read connection of its own,
+ * so that one snapshot holds throughout); failures go to `f`, ranked by the entry
  * each concerns. *records counts the rows checked. Errors: MG_EIO, MG_ENOMEM.
  */
 int gov_verify_records(uint64_t *records, gov_conn *c, gov_failure *f);

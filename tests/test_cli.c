@@ -90,12 +90,13 @@ START_TEST(test_cli_verify_bad_trusted_key)
     free(err);
     /* a table dropped behind the store's back: where checking stopped, and why */
     ck_assert_int_eq(tu_run(NULL, NULL, "init --store %s/d", dir), 0);
-    ck_assert_int_eq(system_fmt("/usr/bin/python3 -c \"import sqlite3; "
-                                "sqlite3.connect('%s/d/modelgov.db').execute('DROP TABLE comments')\"",
+    ck_assert_int_eq(system_fmt("/usr/bin/python3 -c \"import sqlite3; sqlite3.connect("
+                                "'%s/d/modelgov.db').execute('DROP TABLE comments')\"",
                                 dir),
                      0);
     ck_assert_int_eq(tu_run(NULL, &err, "verify --store %s/d", dir), 2);
-    ck_assert_msg(strstr(err, "/d: verification stopped: ") && strstr(err, "no such table: comments"),
+    ck_assert_msg(strstr(err, "/d: verification stopped: ") &&
+                      strstr(err, "no such table: comments"),
                   "%s", err);
     free(err);
 }
