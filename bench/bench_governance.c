@@ -182,12 +182,14 @@ int main(void)
         ver2.artifact = "bench model 2";
         ver2.artifact_len = 13;
         snprintf(tar, sizeof tar, "%.*s/export.tar", (int)(strlen(dir) - 6), dir);
-        if (mg_store_open(&s, dir) < 0 || mg_gov_version_register(&r, s, &local, "bench", &ver2) < 0)
+        if (mg_store_open(&s, dir) < 0 ||
+            mg_gov_version_register(&r, s, &local, "bench", &ver2) < 0)
             die("export setup");
         t0 = now();
         if (mg_gov_audit_export(&summary, s, &local, "bench", 2, tar) < 0)
             die("export");
-        snprintf(cmd, sizeof cmd, "audit export, a log of %llu entries", (unsigned long long)size + 1);
+        snprintf(cmd, sizeof cmd, "audit export, a log of %llu entries",
+                 (unsigned long long)size + 1);
         snprintf(v, sizeof v, "%.2f s", now() - t0);
         row(cmd, v, "-", 0);
         json_decref(summary);
