@@ -5,26 +5,9 @@
 #include "mg_governance.h"
 
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-
-/* Run a shell command line; its exit status, or -1 when it did not exit. */
-static inline int fx_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static inline int fx_sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    int st;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /*
  * The entries the fixture writes, in order (the tamper tests name them):

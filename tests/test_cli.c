@@ -5,10 +5,8 @@
 
 #include <check.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 START_TEST(test_cli_version_and_help)
 {
@@ -57,21 +55,6 @@ START_TEST(test_cli_unknown_flag_names_it)
 }
 END_TEST
 
-/* Run a shell command made like printf; its exit status. */
-static int system_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int system_fmt(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    int st;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* A bad --trusted-key is a usage error, not a failed verification of the store or bundle. */
 START_TEST(test_cli_verify_bad_trusted_key)
 {
@@ -90,7 +73,7 @@ START_TEST(test_cli_verify_bad_trusted_key)
     free(err);
     /* a table dropped behind the store's back: where checking stopped, and why */
     ck_assert_int_eq(tu_run(NULL, NULL, "init --store %s/d", dir), 0);
-    ck_assert_int_eq(system_fmt("/usr/bin/python3 -c \"import sqlite3; sqlite3.connect("
+    ck_assert_int_eq(tu_sh("/usr/bin/python3 -c \"import sqlite3; sqlite3.connect("
                                 "'%s/d/modelgov.db').execute('DROP TABLE comments')\"",
                                 dir),
                      0);

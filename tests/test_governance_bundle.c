@@ -26,7 +26,7 @@ static char *find(char *hay, size_t len, const char *needle)
 /* tar(1)'s own ustar archive of the unpacked bundle: regular files only, bundle.json first. */
 static void repack(const char *dir, const char *out)
 {
-    ck_assert_int_eq(fx_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json statement.json "
+    ck_assert_int_eq(tu_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json statement.json "
                         "$(find log keys artifacts reports -type f | sort)",
                         dir, out),
                      0);
@@ -41,7 +41,7 @@ static void setup(void)
     mg_actor_local(&local);
     store_dir = tu_path("store");
     bundle_path = tu_path("credit-1.tar");
-    ck_assert_int_eq(fx_sh("rm -rf '%s'", store_dir), 0); /* CK_FORK=no runs every test here */
+    ck_assert_int_eq(tu_sh("rm -rf '%s'", store_dir), 0); /* CK_FORK=no runs every test here */
     fixture_build(&fx, store_dir);
     ck_assert_int_eq(mg_store_open(&s, store_dir), MG_OK);
     ck_assert_msg(mg_gov_audit_export(&sum, s, &local, "credit", 1, bundle_path) == MG_OK, "%s",
@@ -80,7 +80,7 @@ START_TEST(test_governance_bundle_verifies_without_store)
 {
     json_t *sum = NULL;
 
-    ck_assert_int_eq(fx_sh("rm -rf '%s'", store_dir), 0);
+    ck_assert_int_eq(tu_sh("rm -rf '%s'", store_dir), 0);
     ck_assert_msg(mg_gov_verify_bundle(&sum, bundle_path, NULL) == MG_OK, "%s", mg_error_last());
     ck_assert_str_eq(json_string_value(json_object_get(sum, "model")), "credit");
     ck_assert_str_eq(json_string_value(json_object_get(sum, "stage")), "approved");
@@ -107,7 +107,7 @@ START_TEST(test_governance_bundle_is_plain_tar)
 {
     char *out = tu_path("listing.txt"), *text;
     size_t len;
-    ck_assert_int_eq(fx_sh("tar tf '%s' > '%s'", bundle_path, out), 0);
+    ck_assert_int_eq(tu_sh("tar tf '%s' > '%s'", bundle_path, out), 0);
     text = slurp(out, &len);
     ck_assert_int_eq(strncmp(text, "bundle.json\nstatement.json\n", 27), 0);
     ck_assert_ptr_nonnull(strstr(text, "log/0.json\n"));
@@ -228,25 +228,25 @@ START_TEST(test_governance_bundle_content_checks)
     char *dir = tu_path("unpacked"), *re = tu_path("repacked.tar"), path[2048];
     json_t *sum = NULL;
 
-    ck_assert_int_eq(fx_sh("rm -rf '%s' && mkdir -p '%s' && tar xf '%s' -C '%s'", dir, dir,
+    ck_assert_int_eq(tu_sh("rm -rf '%s' && mkdir -p '%s' && tar xf '%s' -C '%s'", dir, dir,
                         bundle_path, dir),
                      0);
     /* one byte of the model artifact, repacked */
     snprintf(path, sizeof path, "%s/artifacts/%s", dir, fx.artifact);
-    ck_assert_int_eq(fx_sh("chmod u+w '%s' && sed -i 's/weights/weighus/' '%s'", path, path), 0);
+    ck_assert_int_eq(tu_sh("chmod u+w '%s' && sed -i 's/weights/weighus/' '%s'", path, path), 0);
     repack(dir, re);
     ck_assert_int_eq(mg_gov_verify_bundle(&sum, re, NULL), MG_EVERIFY);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), fx.artifact));
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "altered"));
-    ck_assert_int_eq(fx_sh("sed -i 's/weighus/weights/' '%s'", path), 0);
+    ck_assert_int_eq(tu_sh("sed -i 's/weighus/weights/' '%s'", path), 0);
 
     /* the approval entry's comment changed: its signature fails */
     snprintf(path, sizeof path, "%s/log/9.json", dir);
-    ck_assert_int_eq(fx_sh("sed -i 's/\"comment\":\"ok\"/\"comment\":\"OK\"/' '%s'", path), 0);
+    ck_assert_int_eq(tu_sh("sed -i 's/\"comment\":\"ok\"/\"comment\":\"OK\"/' '%s'", path), 0);
     repack(dir, re);
     ck_assert_int_eq(mg_gov_verify_bundle(&sum, re, NULL), MG_EVERIFY);
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "log entry 9: Ed25519 signature does not verify"));
-    ck_assert_int_eq(fx_sh("sed -i 's/\"comment\":\"OK\"/\"comment\":\"ok\"/' '%s'", path), 0);
+    ck_assert_int_eq(tu_sh("sed -i 's/\"comment\":\"OK\"/\"comment\":\"ok\"/' '%s'", path), 0);
 
     /* the tree head taken out of the manifest (kept canonical): refused outright */
     snprintf(path, sizeof path, "%s/bundle.json", dir);
@@ -282,7 +282,7 @@ END_TEST
 static char *unpack(const char *name)
 {
     char *dir = tu_path(name);
-    ck_assert_int_eq(fx_sh("rm -rf '%s' && mkdir -p '%s' && tar xf '%s' -C '%s'", dir, dir,
+    ck_assert_int_eq(tu_sh("rm -rf '%s' && mkdir -p '%s' && tar xf '%s' -C '%s'", dir, dir,
                         bundle_path, dir),
                      0);
     return dir;
@@ -295,7 +295,7 @@ static void put_canonical(const char *dir, const char *name, const json_t *v)
     mg_buf b = MG_BUF_INIT;
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    ck_assert_int_eq(fx_sh("[ ! -e '%s' ] || chmod u+w '%s'", path, path), 0);
+    ck_assert_int_eq(tu_sh("[ ! -e '%s' ] || chmod u+w '%s'", path, path), 0);
     ck_assert_msg(mg_jcs_append(&b, v) == MG_OK, "%s", mg_error_last());
     spit(path, b.ptr, b.len);
     mg_buf_free(&b);
@@ -318,7 +318,7 @@ static void expect_number_refused(const char *dir, const char *re, const char *f
 {
     json_t *m, *sum = NULL;
 
-    ck_assert_int_eq(fx_sh("cp '%s/bundle.json.orig' '%s/bundle.json'", dir, dir), 0);
+    ck_assert_int_eq(tu_sh("cp '%s/bundle.json.orig' '%s/bundle.json'", dir, dir), 0);
     m = load_member(dir, "bundle.json");
     if (strcmp(field, "size") == 0)
         json_object_set_new(json_object_get(m, "tree_head"), "size", v);
@@ -345,7 +345,7 @@ START_TEST(test_governance_bundle_rejects_bad_numbers)
     json_t *sum = NULL;
 
     /* kept outside the folders repack() takes */
-    ck_assert_int_eq(fx_sh("cp '%s/bundle.json' '%s/bundle.json.orig'", dir, dir), 0);
+    ck_assert_int_eq(tu_sh("cp '%s/bundle.json' '%s/bundle.json.orig'", dir, dir), 0);
     expect_number_refused(dir, re, "size", json_real(1e300),
                           "bundle.json: tree_head.size is 1e+300, not a whole number in [0, 2^53]");
     expect_number_refused(dir, re, "size", json_real(3.5),
@@ -360,7 +360,7 @@ START_TEST(test_governance_bundle_rejects_bad_numbers)
     expect_number_refused(dir, re, "entry", json_real(1e300),
                           "bundle.json: an entry index is 1e+300, not a whole number in [0, 2^53]");
     /* and the untouched manifest, repacked, still verifies */
-    ck_assert_int_eq(fx_sh("cp '%s/bundle.json.orig' '%s/bundle.json'", dir, dir), 0);
+    ck_assert_int_eq(tu_sh("cp '%s/bundle.json.orig' '%s/bundle.json'", dir, dir), 0);
     repack(dir, re);
     ck_assert_msg(mg_gov_verify_bundle(&sum, re, NULL) == MG_OK, "%s", mg_error_last());
     json_decref(sum);
@@ -414,7 +414,7 @@ START_TEST(test_governance_bundle_left_out_entry_named)
     const char *want = "log entry 9 is missing: the signed statement (log entry 13) lists it, "
                        "but the bundle holds no log/9.json";
 
-    ck_assert_int_eq(fx_sh("rm '%s/log/9.json'", dir), 0);
+    ck_assert_int_eq(tu_sh("rm '%s/log/9.json'", dir), 0);
     repack(dir, re);
     expect_refused(re, want);
     manifest_without(dir, 9);
@@ -502,7 +502,7 @@ START_TEST(test_governance_bundle_statement_signature)
     drop_index(statement_list(st), 9);
     ck_assert_uint_eq(json_array_size(statement_list(st)), 11);
     put_canonical(dir, "statement.json", st);
-    ck_assert_int_eq(fx_sh("rm '%s/log/9.json'", dir), 0);
+    ck_assert_int_eq(tu_sh("rm '%s/log/9.json'", dir), 0);
     manifest_without(dir, 9);
     repack(dir, re);
     expect_refused(re, "statement.json (log entry 13): Ed25519 signature does not verify with key");
@@ -543,7 +543,7 @@ static void store_sql(const char *dir, const char *stmt)
 static char *copy_store(const char *name)
 {
     char *dir = tu_path(name);
-    ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, store_dir, dir), 0);
+    ck_assert_int_eq(tu_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, store_dir, dir), 0);
     return dir;
 }
 
@@ -592,7 +592,7 @@ START_TEST(test_governance_bundle_export_refuses_damaged_store)
     ck_assert_int_eq(json_integer_value(json_object_get(th, "size")), FIXTURE_ENTRIES + 1);
     json_decref(th);
     mg_store_close(s);
-    ck_assert_int_ne(fx_sh("test -e '%s'", tar), 0);
+    ck_assert_int_ne(tu_sh("test -e '%s'", tar), 0);
     ck_assert_int_eq(tu_run(&out, &err, "audit export --store '%s' --model credit --version 1 "
                                         "--out '%s'",
                             dir, tar),
@@ -654,7 +654,7 @@ START_TEST(test_governance_bundle_export_refuses_altered_log)
     ck_assert_int_eq(json_integer_value(json_object_get(th, "size")), FIXTURE_ENTRIES + 1);
     json_decref(th);
     mg_store_close(s);
-    ck_assert_int_ne(fx_sh("test -e '%s'", tar), 0);
+    ck_assert_int_ne(tu_sh("test -e '%s'", tar), 0);
     free(tar);
     free(dir);
 }
@@ -779,7 +779,7 @@ static void reforge(const char *dir, json_t *st)
     {
         idx = (uint64_t)json_number_value(iv);
         snprintf(name, sizeof name, "log/%llu.json", (unsigned long long)idx);
-        ck_assert_int_eq(fx_sh("test -e '%s/%s'", dir, name), 0);
+        ck_assert_int_eq(tu_sh("test -e '%s/%s'", dir, name), 0);
         se = load_member(dir, name);
         ck_assert_int_eq(mg_merkle_inclusion_proof(&p, idx, n, forged_node, &t), MG_OK);
         json_object_set_new(se, "proof", proof_json(&p));
@@ -810,11 +810,11 @@ static void refused_without(const char *dir, const char *re, const json_t *orig,
     json_t *st = json_deep_copy(orig);
 
     drop_index(statement_list(st), idx);
-    ck_assert_int_eq(fx_sh("mv '%s/log/%d.json' '%s/%d.json.kept'", dir, idx, dir, idx), 0);
+    ck_assert_int_eq(tu_sh("mv '%s/log/%d.json' '%s/%d.json.kept'", dir, idx, dir, idx), 0);
     reforge(dir, st);
     repack(dir, re);
     expect_refused(re, want);
-    ck_assert_int_eq(fx_sh("mv '%s/%d.json.kept' '%s/log/%d.json'", dir, idx, dir, idx), 0);
+    ck_assert_int_eq(tu_sh("mv '%s/%d.json.kept' '%s/log/%d.json'", dir, idx, dir, idx), 0);
     json_decref(st);
 }
 
@@ -1033,7 +1033,7 @@ START_TEST(test_governance_bundle_old_format_refused)
 
     json_object_set_new(m, "format", json_string("modelgov-audit-bundle/1"));
     put_canonical(dir, "bundle.json", m);
-    ck_assert_int_eq(fx_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json $(find log keys "
+    ck_assert_int_eq(tu_sh("cd '%s' && tar --format=ustar -cf '%s' bundle.json $(find log keys "
                         "artifacts reports -type f | sort)",
                         dir, re),
                      0);

@@ -64,7 +64,7 @@ START_TEST(test_governance_keys_id_is_der_sha256)
     ck_assert_int_eq(mg_key_generate(&k), MG_OK);
     ck_assert_int_eq(mg_key_public_pem(&pem, k), MG_OK);
     write_bytes(pub, pem.ptr, pem.len);
-    ck_assert_int_eq(fx_sh("openssl pkey -pubin -in '%s' -outform DER -out '%s'", pub, der), 0);
+    ck_assert_int_eq(tu_sh("openssl pkey -pubin -in '%s' -outform DER -out '%s'", pub, der), 0);
     ck_assert_int_eq(mg_sha256_file(hex, der), MG_OK);
     ck_assert_str_eq(mg_key_id(k), hex);
     ck_assert_int_eq(mg_key_from_public_pem(&p, pem.ptr, pem.len), MG_OK);
@@ -98,13 +98,13 @@ START_TEST(test_governance_keys_openssl_cli_verifies_tree_head)
     write_bytes(pub, pem.ptr, pem.len);
     write_bytes(msg, th.ptr, th.len);
     write_bytes(sig, s, sizeof s);
-    ck_assert_int_eq(fx_sh("openssl pkeyutl -verify -pubin -inkey '%s' -rawin -in '%s' -sigfile '%s'"
+    ck_assert_int_eq(tu_sh("openssl pkeyutl -verify -pubin -inkey '%s' -rawin -in '%s' -sigfile '%s'"
                         " >/dev/null",
                         pub, msg, sig),
                      0);
     th.ptr[10] ^= 1;
     write_bytes(msg, th.ptr, th.len);
-    ck_assert_int_ne(fx_sh("openssl pkeyutl -verify -pubin -inkey '%s' -rawin -in '%s' -sigfile '%s'"
+    ck_assert_int_ne(tu_sh("openssl pkeyutl -verify -pubin -inkey '%s' -rawin -in '%s' -sigfile '%s'"
                         " >/dev/null 2>&1",
                         pub, msg, sig),
                      0);
@@ -131,7 +131,7 @@ START_TEST(test_governance_keys_openssl_cli_signature_matches)
     ck_assert_int_eq(mg_key_save(k, priv), MG_OK);
     tree_head_bytes(&th);
     write_bytes(msg, th.ptr, th.len);
-    ck_assert_int_eq(fx_sh("openssl pkeyutl -sign -inkey '%s' -rawin -in '%s' -out '%s'", priv, msg, sig),
+    ck_assert_int_eq(tu_sh("openssl pkeyutl -sign -inkey '%s' -rawin -in '%s' -out '%s'", priv, msg, sig),
                      0);
     ck_assert_int_eq(mg_buf_read_file(&theirs, sig), MG_OK);
     ck_assert_uint_eq(theirs.len, MG_ED25519_SIG_LEN);
@@ -159,7 +159,7 @@ START_TEST(test_governance_keys_bad_input)
     ck_assert_ptr_nonnull(strstr(mg_error_last(), "junk.pem"));
     ck_assert_int_eq(mg_key_from_public_pem(&k, "hello", 5), MG_EPARSE);
     /* an RSA key is a PEM private key, but not an Ed25519 one */
-    ck_assert_int_eq(fx_sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out '%s' "
+    ck_assert_int_eq(tu_sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out '%s' "
                         "2>/dev/null && chmod 600 '%s'",
                         path, path),
                      0);

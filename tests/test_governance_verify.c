@@ -33,7 +33,7 @@ static void setup(void)
 static char *copy(const char *name)
 {
     char *dir = tu_path(name);
-    ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine, dir), 0);
+    ck_assert_int_eq(tu_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine, dir), 0);
     return dir;
 }
 
@@ -41,7 +41,7 @@ static char *copy(const char *name)
 static char *copy_more(const char *name)
 {
     char *dir = tu_path(name);
-    ck_assert_int_eq(fx_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine_more, dir), 0);
+    ck_assert_int_eq(tu_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, pristine_more, dir), 0);
     return dir;
 }
 

@@ -104,6 +104,19 @@ static char *slurp(const char *path)
     return s;
 }
 
+int tu_sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    int st;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 int tu_run(char **out, char **err, const char *fmt, ...)
 {
     char args[4096], cmd[8192];

@@ -27,6 +27,9 @@ char *tu_path(const char *name);
 /* Write `text` to `path`; aborts the test on failure. */
 void tu_write(const char *path, const char *text);
 
+/* Run a shell command line made like printf; its exit status, or -1 when it did not exit. */
+int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /*
  * Run the modelgov binary with a shell command line after "modelgov",
  * capturing stdout and stderr (malloc'd, may be NULL). Returns the exit code.
